@@ -1,0 +1,12 @@
+from decisions import roles as role_checks
+
+
+def roles(request) -> dict:
+    """Expose what the signed-in user may do, so templates show only the buttons that work."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "can_review": role_checks.can_review(user),
+        "is_guardrail_admin": role_checks.is_guardrail_admin(user),
+    }

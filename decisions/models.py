@@ -1,0 +1,310 @@
+"""What the machine proposes, what people did with it, and the data behind it."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from objectives.models import Guardrail, ImmutableRowError, Objective
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class Campaign(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+
+    external_id = models.CharField(max_length=64, unique=True, help_text="The ad platform's campaign id.")
+    name = models.CharField(max_length=255, blank=True)
+    channel = models.CharField(max_length=64, blank=True, db_index=True)
+    platform = models.CharField(max_length=64, blank=True)
+    audience = models.CharField(max_length=128, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    daily_budget = models.DecimalField(**MONEY, default=Decimal("0"))
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "external_id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(daily_budget__gte=0), name="campaign_budget_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.external_id
+
+
+# Every metric is nullable: NULL means "not reported yet" (a CRM export that
+# lacks spend, a pipeline figure that is still unknown), which is not zero.
+METRIC_FIELDS = (
+    "spend",
+    "impressions",
+    "clicks",
+    "platform_conversions",
+    "platform_revenue",
+    "leads",
+    "pipeline_value",
+    "closed_revenue",
+)
+MONEY_FIELDS = ("spend", "platform_revenue", "pipeline_value", "closed_revenue")
+
+
+class DailyMetric(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="metrics")
+    date = models.DateField()
+    spend = models.DecimalField(**MONEY, null=True, blank=True)
+    impressions = models.BigIntegerField(null=True, blank=True)
+    clicks = models.BigIntegerField(null=True, blank=True)
+    platform_conversions = models.FloatField(null=True, blank=True)
+    platform_revenue = models.DecimalField(**MONEY, null=True, blank=True)
+    leads = models.FloatField(null=True, blank=True)
+    pipeline_value = models.DecimalField(**MONEY, null=True, blank=True)
+    closed_revenue = models.DecimalField(**MONEY, null=True, blank=True)
+
+    class Meta:
+        ordering = ["campaign", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "date"], name="one_metric_row_per_campaign_day"),
+            *(
+                models.CheckConstraint(condition=Q(**{f"{name}__gte": 0}), name=f"metric_{name}_not_negative")
+                for name in METRIC_FIELDS
+            ),
+        ]
+        indexes = [models.Index(fields=["date"])]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.date}"
+
+
+class ImportRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    filename = models.CharField(max_length=255)
+    stored_path = models.CharField(max_length=500, blank=True)
+    size_bytes = models.BigIntegerField(default=0)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    bytes_read = models.BigIntegerField(default=0)
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    campaigns_created = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.status})"
+
+    @property
+    def progress_pct(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        if not self.size_bytes:
+            return 0
+        return min(99, int(100 * self.bytes_read / self.size_bytes))
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class GenerationRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    objective = models.ForeignKey(Objective, null=True, on_delete=models.SET_NULL, related_name="+")
+    metric = models.CharField(max_length=32, blank=True)
+    window_start = models.DateField(null=True)
+    window_end = models.DateField(null=True)
+    policy_version = models.CharField(max_length=64, blank=True)
+    model_version = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+
+
+class Proposal(models.Model):
+    class Kind(models.TextChoices):
+        BUDGET_SHIFT = "budget_shift", "Budget shift"
+        BUDGET_CHANGE = "budget_change", "Budget change"
+        PAUSE = "pause", "Pause"
+        RESUME = "resume", "Resume"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        EXPIRED = "expired", "Expired"
+        SUPERSEDED = "superseded", "Superseded"
+        APPLIED = "applied", "Applied"
+        FAILED = "failed", "Failed"
+        ROLLED_BACK = "rolled_back", "Rolled back"
+
+    run = models.ForeignKey(GenerationRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="proposals")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # The campaign whose lever this proposal moves (the first one for a shift);
+    # a newer pending proposal on the same campaign and lever supersedes it.
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="proposals")
+    lever = models.CharField(max_length=32, default="daily_budget")
+    # [{"campaign": external_id, "field": "daily_budget", "from": 100.0, "to": 120.0}, …]
+    changes = models.JSONField(default=list)
+    rationale = models.TextField(blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+    platform_view = models.JSONField(default=dict, blank=True)
+    guardrail_verdicts = models.JSONField(default=list, blank=True)
+    expected_metric = models.CharField(max_length=32, blank=True)
+    expected_per = models.CharField(max_length=16, default="week")
+    expected_mean = models.FloatField(default=0)
+    expected_low = models.FloatField(default=0)
+    expected_high = models.FloatField(default=0)
+    p_loss = models.FloatField(default=0)
+    priority = models.FloatField(default=0, db_index=True)
+    model_version = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-priority", "-created_at"]
+        indexes = [
+            models.Index(fields=["status", "-priority"], name="proposal_queue_idx"),
+            models.Index(fields=["campaign", "lever", "status"], name="proposal_lever_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(p_loss__gte=0) & Q(p_loss__lte=1), name="proposal_p_loss_is_probability"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+
+class Review(models.Model):
+    class Decision(models.TextChoices):
+        APPROVED = "approved", "Approved as proposed"
+        EDITED = "edited", "Edited and approved"
+        REJECTED = "rejected", "Rejected"
+
+    class Reason(models.TextChoices):
+        BRAND = "brand", "Brand"
+        STRATEGY = "strategy", "Strategy"
+        DATA_QUALITY = "data_quality", "Data quality"
+        TIMING = "timing", "Timing"
+        TOO_RISKY = "too_risky", "Too risky"
+        OTHER = "other", "Other"
+
+    # One-to-one: the database itself refuses a second decision on a proposal.
+    proposal = models.OneToOneField(Proposal, on_delete=models.PROTECT, related_name="review")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reviewer_label = models.CharField(max_length=150)
+    decision = models.CharField(max_length=16, choices=Decision.choices)
+    final_changes = models.JSONField(default=list)
+    reason_code = models.CharField(max_length=16, choices=Reason.choices, blank=True)
+    note = models.TextField(blank=True)
+    by_policy = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class Application(models.Model):
+    """An outbox row: one attempt to push an approved change to an ad platform."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    class Direction(models.TextChoices):
+        APPLY = "apply", "Apply"
+        ROLLBACK = "rollback", "Rollback"
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="applications")
+    direction = models.CharField(max_length=16, choices=Direction.choices, default=Direction.APPLY)
+    connector = models.CharField(max_length=32, default="ledger")
+    changes = models.JSONField(default=list)
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "updated_at"])]
+
+
+class AuditEvent(models.Model):
+    """The append-only record of everything people and the machine did.
+
+    Rows are written by services only, in the same transaction as the change,
+    never changed or deleted (the model refuses; on PostgreSQL a trigger
+    refuses too), and each carries the hash of the one before it.
+    """
+
+    # No database FK to users: deleting a user must not rewrite the log, and
+    # actor_label keeps who it was.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_label = models.CharField(max_length=150)
+    action = models.CharField(max_length=64, db_index=True)
+    proposal = models.ForeignKey(
+        Proposal, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="audit_events"
+    )
+    guardrail = models.ForeignKey(
+        Guardrail, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    machine_payload = models.JSONField(default=dict, blank=True)
+    human_payload = models.JSONField(default=dict, blank=True)
+    reason = models.TextField(blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["created_at"]), models.Index(fields=["action", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ImmutableRowError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRowError("Audit events are append-only.")

@@ -1,0 +1,54 @@
+"""The three roles, kept as Django groups, and the checks views use."""
+
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+
+MARKETER = "marketer"
+GUARDRAIL_ADMIN = "guardrail_admin"
+VIEWER = "viewer"
+ROLES = (MARKETER, GUARDRAIL_ADMIN, VIEWER)
+ROLE_DESCRIPTIONS = {
+    MARKETER: "reviews proposals: approve, edit, reject",
+    GUARDRAIL_ADMIN: "edits guardrails and objectives, imports data, and can also review",
+    VIEWER: "reads everything, changes nothing",
+}
+
+
+def normalise_role(name: str) -> str:
+    return name.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def has_role(user, *roles: str) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    names = getattr(user, "_waypoint_roles", None)
+    if names is None:
+        names = set(user.groups.values_list("name", flat=True))
+        user._waypoint_roles = names
+    return bool(names.intersection(roles))
+
+
+def can_review(user) -> bool:
+    return has_role(user, MARKETER, GUARDRAIL_ADMIN)
+
+
+def is_guardrail_admin(user) -> bool:
+    return has_role(user, GUARDRAIL_ADMIN)
+
+
+def role_required(*roles: str):
+    """403 unless the user holds one of the roles (login is enforced by middleware)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not has_role(request.user, *roles):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,9 @@
+from django.shortcuts import render
+
+
+def queue(request):
+    return render(request, "decisions/queue.html", {})
+
+
+def data(request):
+    return render(request, "decisions/data.html", {})

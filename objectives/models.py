@@ -1,0 +1,125 @@
+"""What humans decide: the objective the engine optimises and the guardrails it obeys."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Metric(models.TextChoices):
+    PIPELINE_VALUE = "pipeline_value", "Pipeline value"
+    CLOSED_REVENUE = "closed_revenue", "Closed revenue"
+    LEADS = "leads", "Leads"
+    PLATFORM_REVENUE = "platform_revenue", "Platform-reported revenue (ROAS)"
+    PLATFORM_CONVERSIONS = "platform_conversions", "Platform-reported conversions"
+    CLICKS = "clicks", "Clicks"
+
+
+# Metrics that the ad platforms report about themselves. Optimising them is
+# allowed but flagged: they reward what the platform can see, not the business.
+VANITY_METRICS = frozenset({Metric.CLICKS, Metric.PLATFORM_CONVERSIONS, Metric.PLATFORM_REVENUE})
+
+
+class Objective(models.Model):
+    metric = models.CharField(max_length=32, choices=Metric.choices, default=Metric.PIPELINE_VALUE)
+    # Extra metrics folded into a composite, e.g. {"closed_revenue": 0.5}.
+    weights = models.JSONField(default=dict, blank=True)
+    horizon_days = models.PositiveIntegerField(default=7)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="one_active_objective"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_metric_display()
+
+    @property
+    def is_vanity(self) -> bool:
+        return self.metric in VANITY_METRICS
+
+
+class GuardrailKind(models.TextChoices):
+    MAX_BUDGET_CHANGE_PCT = "max_budget_change_pct", "Max budget change %"
+    BUDGET_BOUNDS = "budget_bounds", "Budget bounds"
+    TOTAL_BUDGET_CAP = "total_budget_cap", "Total budget cap"
+    PROTECTED_CAMPAIGNS = "protected_campaigns", "Protected campaigns"
+    FORBIDDEN_AUDIENCES = "forbidden_audiences", "Forbidden audiences"
+    BRAND_VOICE = "brand_voice", "Brand voice"
+    COOLDOWN = "cooldown", "Cooldown"
+    MIN_EVIDENCE = "min_evidence", "Minimum evidence"
+
+
+class Severity(models.TextChoices):
+    BLOCK = "block", "Block"
+    WARN = "warn", "Warn"
+
+
+class Guardrail(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=32, choices=GuardrailKind.choices)
+    # {} = all campaigns; or one of {"channel": …}, {"tag": …}, {"campaign": external_id}.
+    scope = models.JSONField(default=dict, blank=True)
+    severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.BLOCK)
+    params = models.JSONField(default=dict)
+    is_active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImmutableRowError(Exception):
+    """Raised when code tries to change or remove a history row."""
+
+
+class GuardrailVersion(models.Model):
+    """One row per saved state of a guardrail; never changed after it is written."""
+
+    guardrail = models.ForeignKey(Guardrail, on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField()
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=32, choices=GuardrailKind.choices)
+    scope = models.JSONField(default=dict)
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    params = models.JSONField(default=dict)
+    is_active = models.BooleanField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_by_label = models.CharField(max_length=150, blank=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["guardrail", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["guardrail", "version"], name="one_row_per_guardrail_version"),
+        ]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ImmutableRowError("Guardrail versions are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRowError("Guardrail versions are append-only.")
+
+    def snapshot(self) -> dict:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "scope": self.scope,
+            "severity": self.severity,
+            "params": self.params,
+            "is_active": self.is_active,
+        }
