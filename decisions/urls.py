@@ -1,9 +1,15 @@
 from django.urls import path
 
-from decisions import views
+from decisions.views import imports, pages
 
 app_name = "decisions"
 urlpatterns = [
-    path("", views.queue, name="queue"),
-    path("data/", views.data, name="data"),
+    path("", pages.queue, name="queue"),
+    path("history/", pages.history, name="history"),
+    path("reports/", pages.reports, name="reports"),
+    path("data/", pages.data, name="data"),
+    # --- data import (decisions/views/imports.py) ---
+    path("data/import/", imports.import_form, name="import"),
+    path("data/imports/<int:pk>/", imports.import_run, name="import-run"),
+    # --- end data import ---
 ]

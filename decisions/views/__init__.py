@@ -1,0 +1,1 @@
+"""Views, one module per page family; each view parses input, calls one service or selector, renders."""
