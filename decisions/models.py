@@ -260,6 +260,16 @@ class Application(models.Model):
         indexes = [models.Index(fields=["status", "updated_at"])]
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk update and delete would bypass the model's refusal; refuse them here too."""
+
+    def update(self, **kwargs):
+        raise ImmutableRowError("Audit events are append-only.")
+
+    def delete(self):
+        raise ImmutableRowError("Audit events are append-only.")
+
+
 class AuditEvent(models.Model):
     """The append-only record of everything people and the machine did.
 
@@ -293,6 +303,8 @@ class AuditEvent(models.Model):
     created_at = models.DateTimeField()
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, unique=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
