@@ -1,0 +1,428 @@
+"""The pure guardrail checks: no database, dataclasses in, verdicts out."""
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from objectives.guardrails import (
+    CampaignFacts,
+    Change,
+    Rule,
+    Verdict,
+    applies_to,
+    budget_limits,
+    check,
+    may_propose,
+    total_caps,
+    validate_params,
+    validate_scope,
+    validate_severity,
+)
+
+TODAY = dt.date(2026, 3, 15)
+
+
+def facts(external_id="C1", **overrides) -> CampaignFacts:
+    values = {
+        "external_id": external_id,
+        "channel": "search",
+        "tags": (),
+        "audience": "prospects",
+        "daily_budget": 100.0,
+        "status": "active",
+        "evidence_days": 30,
+        "evidence_conversions": 50,
+    }
+    values.update(overrides)
+    return CampaignFacts(**values)
+
+
+def rule(kind, params, *, name="rule", scope=None, severity="block") -> Rule:
+    return Rule(name=name, kind=kind, scope=scope or {}, severity=severity, params=params)
+
+
+def budget(campaign="C1", before=100.0, after=120.0) -> Change:
+    return Change(campaign=campaign, field="daily_budget", before=before, after=after)
+
+
+def pause(campaign="C1") -> Change:
+    return Change(campaign=campaign, field="status", before="active", after="paused")
+
+
+def resume(campaign="C1") -> Change:
+    return Change(campaign=campaign, field="status", before="paused", after="active")
+
+
+def only(verdicts: list[Verdict]) -> Verdict:
+    assert len(verdicts) == 1, verdicts
+    return verdicts[0]
+
+
+def run(changes, rules, *campaigns, copy_text="") -> list[Verdict]:
+    by_id = {c.external_id: c for c in (campaigns or (facts(),))}
+    return check(changes, rules=rules, campaigns=by_id, today=TODAY, copy_text=copy_text)
+
+
+# --- scope -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("scope", "expected"),
+    [
+        ({}, True),
+        ({"channel": "search"}, True),
+        ({"channel": "display"}, False),
+        ({"tag": "brand"}, True),
+        ({"tag": "promo"}, False),
+        ({"campaign": "C1"}, True),
+        ({"campaign": "C2"}, False),
+    ],
+)
+def test_a_rule_applies_to_the_campaigns_its_scope_names(scope, expected):
+    campaign = facts(tags=("brand",))
+    assert applies_to(rule("cooldown", {"days": 7}, scope=scope), campaign) is expected
+
+
+def test_a_protection_rule_applies_only_to_campaigns_carrying_its_tag():
+    protect = rule("protected_campaigns", {"tag": "brand"})
+    assert applies_to(protect, facts(tags=("brand",)))
+    assert not applies_to(protect, facts(tags=("promo",)))
+
+
+def test_a_forbidden_audience_rule_applies_only_to_that_audience():
+    forbid = rule("forbidden_audiences", {"segments": ["minors"]})
+    assert applies_to(forbid, facts(audience="minors"))
+    assert not applies_to(forbid, facts(audience="prospects"))
+
+
+def test_it_gives_no_verdict_for_a_rule_outside_every_changed_campaign():
+    verdicts = run([budget()], [rule("max_budget_change_pct", {"pct": 20}, scope={"channel": "display"})])
+    assert verdicts == []
+
+
+def test_it_gives_one_verdict_per_applying_rule_in_rule_order():
+    rules = [
+        rule("cooldown", {"days": 7}, name="b"),
+        rule("max_budget_change_pct", {"pct": 20}, name="a"),
+    ]
+    verdicts = run([budget("C1"), budget("C2")], rules, facts("C1"), facts("C2"))
+    assert [v.name for v in verdicts] == ["b", "a"]
+
+
+# --- max_budget_change_pct -------------------------------------------------------
+
+
+def test_it_blocks_a_budget_move_above_the_limit_and_says_by_how_much():
+    verdict = only(run([budget(after=135.0)], [rule("max_budget_change_pct", {"pct": 20})]))
+    assert not verdict.passed
+    assert verdict.message == "Budget moves 35% (limit 20%)"
+    assert verdict.severity == "block"
+
+
+def test_it_passes_a_move_of_exactly_the_limit():
+    verdict = only(run([budget(after=120.0)], [rule("max_budget_change_pct", {"pct": 20})]))
+    assert verdict.passed
+    assert verdict.message == "Budget moves 20% (limit 20%)"
+
+
+def test_it_counts_cuts_as_moves_too():
+    verdict = only(run([budget(after=70.0)], [rule("max_budget_change_pct", {"pct": 20})]))
+    assert not verdict.passed
+    assert "30%" in verdict.message
+
+
+def test_it_names_the_campaign_when_a_verdict_covers_several():
+    verdicts = run(
+        [budget("C1", 100, 110), budget("C2", 100, 150)],
+        [rule("max_budget_change_pct", {"pct": 20})],
+        facts("C1"),
+        facts("C2"),
+    )
+    assert only(verdicts).message == "C2: budget moves 50% (limit 20%)"
+
+
+def test_it_refuses_raising_a_zero_budget_under_a_change_limit():
+    verdict = only(run([budget(before=0, after=50)], [rule("max_budget_change_pct", {"pct": 20})]))
+    assert not verdict.passed
+    assert "from 0 to 50" in verdict.message
+
+
+# --- budget_bounds -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("after", "passed", "text"),
+    [(40.0, False, "below the minimum 50"), (250.0, False, "above the maximum 200"), (200.0, True, "50–200")],
+)
+def test_it_keeps_the_budget_within_its_bounds(after, passed, text):
+    verdict = only(run([budget(after=after)], [rule("budget_bounds", {"min": 50, "max": 200})]))
+    assert verdict.passed is passed
+    assert text in verdict.message
+
+
+# --- total_budget_cap --------------------------------------------------------
+
+
+def test_it_adds_up_every_campaign_in_scope_against_the_cap():
+    campaigns = (facts("C1"), facts("C2"), facts("C3", channel="display"))
+    cap = rule("total_budget_cap", {"amount": 250}, scope={"channel": "search"})
+    over = only(run([budget("C1", 100, 160)], [cap], *campaigns))
+    assert not over.passed
+    assert over.message == "Total daily budget 260 is over the cap 250"
+    within = only(run([budget("C1", 100, 150)], [cap], *campaigns))
+    assert within.passed
+
+
+def test_a_paused_campaign_does_not_count_against_the_cap_until_resumed():
+    campaigns = (facts("C1"), facts("C2", status="paused"))
+    cap = rule("total_budget_cap", {"amount": 150})
+    assert only(run([budget("C1", 100, 150)], [cap], *campaigns)).passed
+    assert not only(run([resume("C2")], [cap], *campaigns)).passed
+
+
+# --- protected_campaigns ---------------------------------------------------------
+
+
+def test_it_refuses_pausing_a_protected_campaign():
+    verdict = only(run([pause()], [rule("protected_campaigns", {"tag": "brand"})], facts(tags=("brand",))))
+    assert not verdict.passed
+    assert verdict.message == "Pauses a protected campaign (tag “brand”)"
+
+
+def test_it_refuses_cutting_a_protected_campaign_but_allows_raising_it():
+    protect = [rule("protected_campaigns", {"tag": "brand"})]
+    brand = facts(tags=("brand",))
+    cut = only(run([budget(after=80)], protect, brand))
+    assert not cut.passed
+    assert cut.message == "Cuts a protected campaign (tag “brand”) from 100 to 80"
+    assert only(run([budget(after=130)], protect, brand)).passed
+
+
+# --- forbidden_audiences ---------------------------------------------------------
+
+
+def test_it_refuses_more_money_or_a_resume_on_a_forbidden_audience():
+    forbid = [rule("forbidden_audiences", {"segments": ["minors"]})]
+    minors = facts(audience="minors", status="paused")
+    raised = only(run([budget(after=110)], forbid, minors))
+    assert not raised.passed
+    assert "rises from 100 to 110" in raised.message
+    assert not only(run([resume()], forbid, minors)).passed
+    assert only(run([budget(after=60)], forbid, minors)).passed
+
+
+# --- brand_voice -----------------------------------------------------------------
+
+
+def test_brand_voice_checks_phrases_without_regard_to_case():
+    voice = [rule("brand_voice", {"banned_phrases": ["cheap"], "required_phrases": ["Acme"]})]
+    bad = only(run([budget()], voice, copy_text="CHEAP shoes today"))
+    assert not bad.passed
+    assert bad.message == "Copy uses banned phrase “cheap”; copy lacks required phrase “Acme”"
+    assert only(run([budget()], voice, copy_text="Shoes by acme")).passed
+
+
+def test_brand_voice_passes_when_there_is_no_copy():
+    voice = [rule("brand_voice", {"banned_phrases": ["cheap"]})]
+    verdict = only(run([budget()], voice, copy_text=""))
+    assert verdict.passed
+    assert verdict.message == "No copy text to check"
+
+
+# --- cooldown and min_evidence ------------------------------------------------------
+
+
+@pytest.mark.parametrize(("days_ago", "passed"), [(0, False), (6, False), (7, True), (30, True)])
+def test_cooldown_counts_days_since_the_last_applied_change(days_ago, passed):
+    campaign = facts(last_applied_change=TODAY - dt.timedelta(days=days_ago))
+    verdict = only(run([budget()], [rule("cooldown", {"days": 7})], campaign))
+    assert verdict.passed is passed
+
+
+def test_cooldown_says_when_the_last_change_was():
+    campaign = facts(last_applied_change=TODAY - dt.timedelta(days=3))
+    verdict = only(run([budget()], [rule("cooldown", {"days": 7})], campaign))
+    assert verdict.message == "Last change applied 3 days ago (cooldown 7 days)"
+
+
+def test_min_evidence_names_what_is_missing():
+    thin = facts(evidence_days=5, evidence_conversions=2)
+    verdict = only(run([budget()], [rule("min_evidence", {"days": 14, "conversions": 10})], thin))
+    assert not verdict.passed
+    assert verdict.message == "Only 5 days of data (needs 14) and only 2 conversions (needs 10)"
+
+
+def test_verdicts_serialise_for_storage():
+    verdict = only(run([budget(after=135)], [rule("max_budget_change_pct", {"pct": 20}, severity="warn")]))
+    assert verdict.to_dict() == {
+        "name": "rule",
+        "kind": "max_budget_change_pct",
+        "severity": "warn",
+        "passed": False,
+        "message": "Budget moves 35% (limit 20%)",
+    }
+
+
+# --- constraints for the engine ----------------------------------------------------
+
+
+def test_budget_limits_combine_every_block_rule_that_applies():
+    campaign = facts(tags=("brand",), daily_budget=100.0)
+    rules = [
+        rule("max_budget_change_pct", {"pct": 20}),
+        rule("budget_bounds", {"min": 90, "max": 110}),
+        rule("protected_campaigns", {"tag": "brand"}),
+        rule("max_budget_change_pct", {"pct": 1}, severity="warn"),
+    ]
+    assert budget_limits(campaign, rules) == (100.0, 110.0, False)
+
+
+def test_budget_limits_are_open_without_rules():
+    low, high, may_pause = budget_limits(facts(), [])
+    assert (low, high, may_pause) == (0.0, float("inf"), True)
+
+
+def test_budget_limits_collapse_to_no_move_when_rules_contradict():
+    campaign = facts(tags=("brand",), daily_budget=300.0)
+    rules = [rule("budget_bounds", {"min": 50, "max": 200}), rule("protected_campaigns", {"tag": "brand"})]
+    assert budget_limits(campaign, rules) == (300.0, 300.0, False)
+
+
+def test_budget_limits_freeze_increases_on_a_forbidden_audience():
+    low, high, _ = budget_limits(facts(audience="minors"), [rule("forbidden_audiences", {"segments": ["minors"]})])
+    assert (low, high) == (0.0, 100.0)
+
+
+def test_total_caps_list_the_active_campaigns_in_scope():
+    campaigns = {
+        c.external_id: c
+        for c in (facts("C2"), facts("C1"), facts("C3", channel="display"), facts("C4", status="paused"))
+    }
+    rules = [
+        rule("total_budget_cap", {"amount": 500}, scope={"channel": "search"}),
+        rule("total_budget_cap", {"amount": 1}, severity="warn"),
+    ]
+    assert total_caps(campaigns, rules) == [(["C1", "C2"], 500.0)]
+
+
+def test_may_propose_gives_the_reason_it_may_not():
+    rules = [rule("min_evidence", {"days": 14, "conversions": 0}, name="Two weeks of data")]
+    allowed, reason = may_propose(facts(evidence_days=3), rules, today=TODAY)
+    assert not allowed
+    assert reason == "Only 3 days of data (needs 14) (Two weeks of data)"
+    assert may_propose(facts(evidence_days=14), rules, today=TODAY) == (True, "")
+
+
+def test_may_propose_respects_a_running_cooldown_but_ignores_warnings():
+    campaign = facts(last_applied_change=TODAY - dt.timedelta(days=1))
+    assert not may_propose(campaign, [rule("cooldown", {"days": 3})], today=TODAY)[0]
+    assert may_propose(campaign, [rule("cooldown", {"days": 3}, severity="warn")], today=TODAY)[0]
+
+
+# --- validation ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "problem"),
+    [
+        ("max_budget_change_pct", {"pct": 120}, "pct: must be a number between 0 and 100"),
+        ("max_budget_change_pct", {"pct": "20"}, "pct: must be a number between 0 and 100"),
+        ("max_budget_change_pct", {"pct": True}, "pct: must be a number between 0 and 100"),
+        ("max_budget_change_pct", {}, "pct: required"),
+        ("budget_bounds", {"min": -1, "max": 10}, "min: must be a number of at least 0"),
+        ("budget_bounds", {"min": 20, "max": 10}, "max: must be at least min (20)"),
+        ("budget_bounds", {"min": 1}, "max: required"),
+        ("total_budget_cap", {"amount": None}, "amount: must be a number of at least 0"),
+        ("protected_campaigns", {"tag": ""}, "tag: must be a non-empty text"),
+        ("protected_campaigns", {"tag": 3}, "tag: must be a non-empty text"),
+        ("forbidden_audiences", {"segments": []}, "segments: must name at least one"),
+        ("forbidden_audiences", {"segments": "minors"}, "segments: must be a list of non-empty texts"),
+        ("brand_voice", {}, "banned_phrases: give at least one banned or required phrase"),
+        ("brand_voice", {"banned_phrases": [1]}, "banned_phrases: must be a list of non-empty texts"),
+        ("cooldown", {"days": 0}, "days: must be a whole number of at least 1"),
+        ("cooldown", {"days": 2.5}, "days: must be a whole number of at least 1"),
+        ("min_evidence", {"days": 7, "conversions": -2}, "conversions: must be a number of at least 0"),
+        ("min_evidence", {"days": 7}, "conversions: required"),
+        ("cooldown", {"days": 7, "hours": 2}, "hours: unknown key; cooldown takes days"),
+    ],
+)
+def test_it_explains_bad_params(kind, params, problem):
+    assert problem in validate_params(kind, params)
+
+
+@pytest.mark.parametrize(
+    ("kind", "params"),
+    [
+        ("max_budget_change_pct", {"pct": 20}),
+        ("max_budget_change_pct", {"pct": 12.5}),
+        ("budget_bounds", {"min": 10, "max": 10}),
+        ("total_budget_cap", {"amount": 5000}),
+        ("protected_campaigns", {"tag": "brand"}),
+        ("forbidden_audiences", {"segments": ["minors", "employees"]}),
+        ("brand_voice", {"banned_phrases": ["cheap"], "required_phrases": []}),
+        ("cooldown", {"days": 7}),
+        ("min_evidence", {"days": 14, "conversions": 0}),
+    ],
+)
+def test_it_accepts_good_params(kind, params):
+    assert validate_params(kind, params) == []
+
+
+def test_it_names_the_known_kinds_for_an_unknown_one():
+    (problem,) = validate_params("max_budget", {})
+    assert problem.startswith('unknown kind "max_budget"; expected one of max_budget_change_pct, budget_bounds')
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [[], {"country": "NL"}, {"channel": "search", "tag": "brand"}, {"channel": ""}, {"campaign": 12}],
+)
+def test_it_refuses_a_bad_scope(scope):
+    assert validate_scope(scope) != []
+
+
+@pytest.mark.parametrize("scope", [{}, {"channel": "search"}, {"tag": "brand"}, {"campaign": "C1"}])
+def test_it_accepts_a_good_scope(scope):
+    assert validate_scope(scope) == []
+
+
+def test_it_accepts_only_block_or_warn():
+    assert validate_severity("block") == validate_severity("warn") == []
+    assert validate_severity("error") == ['unknown severity "error"; expected block or warn']
+
+
+# --- properties ------------------------------------------------------------------------
+
+budgets = st.floats(min_value=1, max_value=100_000, allow_nan=False)
+percents = st.floats(min_value=0, max_value=100, allow_nan=False)
+
+
+@given(current=budgets, pct=percents, lo=budgets, span=budgets, target=st.floats(min_value=0, max_value=300_000))
+def test_any_budget_clamped_into_budget_limits_passes_the_block_rules(current, pct, lo, span, target):
+    campaign = facts(daily_budget=current)
+    rules = [
+        rule("max_budget_change_pct", {"pct": pct}, name="pct"),
+        rule("budget_bounds", {"min": lo, "max": lo + span}),
+    ]
+    low, high, _ = budget_limits(campaign, rules)
+    clamped = min(max(target, low), high)
+    verdicts = run([budget(before=current, after=clamped)], rules, campaign)
+    if low == high == current:
+        # Contradicting rules: the engine leaves the budget alone.
+        assert clamped == current
+    else:
+        assert all(v.passed for v in verdicts), verdicts
+
+
+@given(before=budgets, after=st.floats(min_value=0, max_value=200_000), pct=percents)
+def test_the_pct_rule_fails_exactly_the_moves_beyond_its_limit(before, after, pct):
+    allowed = before * pct / 100
+    verdict = only(run([budget(before=before, after=after)], [rule("max_budget_change_pct", {"pct": pct})]))
+    moved = abs(after - before)
+    # Leave a hair of slack either side of the limit for float rounding.
+    if moved <= allowed * (1 - 1e-9):
+        assert verdict.passed
+    elif moved >= allowed * (1 + 1e-6) + 1e-6:
+        assert not verdict.passed
