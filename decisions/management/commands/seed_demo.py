@@ -1,0 +1,37 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from decisions.demo import DemoRefused, demo_seed
+
+
+class Command(BaseCommand):
+    help = (
+        "Fill an empty database with a simulated marketing team: campaigns with daily numbers, "
+        "demo logins (one per role), an objective and starter guardrails."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--campaigns", type=int, default=40, help="how many campaigns (default 40)")
+        parser.add_argument("--days", type=int, default=180, help="days of history up to yesterday (default 180)")
+        parser.add_argument("--seed", type=int, default=1, help="same seed, same world (default 1)")
+
+    def handle(self, *args, campaigns: int, days: int, seed: int, **options):
+        if campaigns < 1 or days < 1:
+            raise CommandError("--campaigns and --days must be at least 1.")
+        try:
+            seeded = demo_seed(n_campaigns=campaigns, days=days, seed=seed)
+        except DemoRefused as refusal:
+            raise CommandError(str(refusal)) from None
+        self.stdout.write(
+            f"Created {seeded.campaigns} campaigns and {seeded.metric_rows:,} daily rows "
+            f"({seeded.first_date} to {seeded.last_date}) in {seeded.seconds:.1f} s."
+        )
+        self.stdout.write(
+            "Objective: pipeline value (active)." if seeded.objective_created else "Objective: kept the active one."
+        )
+        self.stdout.write(f"Guardrails created: {len(seeded.guardrails)}")
+        for name in seeded.guardrails:
+            self.stdout.write(f"  - {name}")
+        self.stdout.write(self.style.SUCCESS("Demo logins (local demos only):"))
+        for user in seeded.users:
+            password = user.password or "(existing user, password unchanged)"
+            self.stdout.write(f"  {user.username:<10} password: {password:<36} role: {user.role}")
