@@ -13,6 +13,7 @@ from decisions import audit
 from decisions.demo import DEMO_USERS, DemoRefused, demo_seed
 from decisions.engine.simulator import CLOSE_LAG_DAYS, make_world, simulate_history
 from decisions.models import AuditEvent, Campaign, DailyMetric
+from objectives.guardrails import validate_params, validate_scope
 from objectives.models import Guardrail, GuardrailKind, GuardrailVersion, Objective
 from tests.factories import CampaignFactory, ObjectiveFactory, UserFactory
 
@@ -114,6 +115,13 @@ def test_the_starter_guardrails_fit_the_simulated_budgets():
     # The forbidden audience exists in the default world, so the guardrail bites.
     segments = Guardrail.objects.get(kind="forbidden_audiences").params["segments"]
     assert any(c.audience in segments for c in make_world(40, seed=1).campaigns)
+
+
+def test_the_starter_guardrails_pass_the_guardrail_checks_own_validation():
+    small_seed()
+    for guardrail in Guardrail.objects.all():
+        assert validate_params(guardrail.kind, guardrail.params) == [], guardrail.name
+        assert validate_scope(guardrail.scope) == [], guardrail.name
 
 
 def test_it_refuses_a_database_that_already_has_campaigns():
