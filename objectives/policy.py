@@ -1,0 +1,278 @@
+"""Policy as code: the active objective and guardrails as one JSON document.
+
+`export_policy()` writes it, `import_policy()` makes the database match it
+(through the services, so every change is versioned and audited), and
+`policy_version()` fingerprints it so a generation run can record which rules
+it obeyed. The schema is documented in docs/policy.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from objectives import services
+from objectives.models import VANITY_METRICS, Guardrail, Metric, Objective
+
+TOP_KEYS = ("objective", "guardrails")
+OBJECTIVE_KEYS = ("metric", "weights", "horizon_days")
+GUARDRAIL_KEYS = ("name", "kind", "scope", "severity", "params")
+GUARDRAIL_REQUIRED = ("name", "kind", "params")
+
+
+class PolicyError(Exception):
+    """The document is not a valid policy; `errors` say what is wrong and where."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Policy:
+    objective: dict | None
+    guardrails: list[dict]
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- reading and validating -----------------------------------------------------
+
+
+def parse_policy(text: str) -> Policy:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise PolicyError([f"line {error.lineno}, column {error.colno}: not valid JSON ({error.msg})"]) from None
+    return validate_policy(data)
+
+
+def validate_policy(data) -> Policy:
+    """Every problem in the document at once, each prefixed with its place (`guardrails[2].params.pct`)."""
+    if not isinstance(data, dict):
+        raise PolicyError([f'top level: must be a JSON object with "objective" and "guardrails", not {_type(data)}'])
+    errors = [f"{key}: unknown key; expected {', '.join(TOP_KEYS)}" for key in data if key not in TOP_KEYS]
+    errors += [f"{key}: required" for key in TOP_KEYS if key not in data]
+    objective, warnings = None, []
+    if "objective" in data and data["objective"] is not None:
+        objective, problems, warnings = _objective(data["objective"])
+        errors += problems
+    guardrail_list: list[dict] = []
+    if "guardrails" in data:
+        guardrail_list, problems = _guardrails(data["guardrails"])
+        errors += problems
+    if errors:
+        raise PolicyError(errors)
+    return Policy(objective=objective, guardrails=guardrail_list, warnings=warnings)
+
+
+def _type(value) -> str:
+    names = {list: "a list", str: "a text", bool: "true/false", int: "a number", float: "a number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+_KEYED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*: ")
+
+
+def _placed(place: str, field_name: str, message: str) -> str:
+    """("guardrails[2]", "params", "pct: must be …") → "guardrails[2].params.pct: must be …"."""
+    where = f"{place}.{field_name}" if field_name != "__all__" else place
+    return f"{where}.{message}" if _KEYED.match(message) else f"{where}: {message}"
+
+
+def _from_validation(place: str, error: ValidationError) -> list[str]:
+    return [_placed(place, name, message) for name, messages in error.message_dict.items() for message in messages]
+
+
+def _objective(value) -> tuple[dict | None, list[str], list[str]]:
+    if not isinstance(value, dict):
+        return (
+            None,
+            [f'objective: must be an object like {{"metric": "pipeline_value"}} or null, not {_type(value)}'],
+            [],
+        )
+    errors = [
+        f"objective.{key}: unknown key; expected {', '.join(OBJECTIVE_KEYS)}"
+        for key in value
+        if key not in OBJECTIVE_KEYS
+    ]
+    if "metric" not in value:
+        return None, [*errors, "objective.metric: required"], []
+    objective = {
+        "metric": value["metric"],
+        "weights": value.get("weights", {}),
+        "horizon_days": value.get("horizon_days", 7),
+    }
+    try:
+        services.validate_objective(**objective)
+    except ValidationError as error:
+        errors += _from_validation("objective", error)
+    warnings = []
+    if objective["metric"] in VANITY_METRICS:
+        label = Metric(objective["metric"]).label
+        warnings.append(
+            f"objective.metric: {label} is reported by the ad platforms about themselves; "
+            "it rewards what they can see, not pipeline or revenue"
+        )
+    return objective, errors, warnings
+
+
+def _guardrails(value) -> tuple[list[dict], list[str]]:
+    if not isinstance(value, list):
+        return [], [f"guardrails: must be a list of guardrail objects, not {_type(value)}"]
+    result, errors, first_place = [], [], {}
+    for index, item in enumerate(value):
+        place = f"guardrails[{index}]"
+        guardrail, problems = _guardrail(place, item)
+        errors += problems
+        if guardrail is None:
+            continue
+        name = guardrail["name"]
+        if isinstance(name, str) and name in first_place:
+            errors.append(f'{place}.name: duplicate name "{name}" (also {first_place[name]})')
+        elif isinstance(name, str):
+            first_place[name] = place
+        result.append(guardrail)
+    return result, errors
+
+
+def _guardrail(place: str, item) -> tuple[dict | None, list[str]]:
+    if not isinstance(item, dict):
+        return None, [f"{place}: must be an object with name, kind, params, not {_type(item)}"]
+    errors = [
+        f"{place}.{key}: unknown key; expected {', '.join(GUARDRAIL_KEYS)}" for key in item if key not in GUARDRAIL_KEYS
+    ]
+    errors += [f"{place}.{key}: required" for key in GUARDRAIL_REQUIRED if key not in item]
+    if any(key not in item for key in GUARDRAIL_REQUIRED):
+        return None, errors
+    guardrail = {
+        "name": item["name"],
+        "kind": item["kind"],
+        "scope": item.get("scope", {}),
+        "severity": item.get("severity", "block"),
+        "params": item["params"],
+    }
+    try:
+        services.validate_guardrail(**guardrail)
+    except ValidationError as error:
+        errors += _from_validation(place, error)
+    return guardrail, errors
+
+
+# --- writing ---------------------------------------------------------------------
+
+
+def _guardrail_document(guardrail: Guardrail) -> dict:
+    return {
+        "name": guardrail.name,
+        "kind": guardrail.kind,
+        "scope": guardrail.scope,
+        "severity": guardrail.severity,
+        "params": guardrail.params,
+    }
+
+
+def export_policy() -> dict:
+    objective = Objective.objects.filter(is_active=True).first()
+    return {
+        "objective": services.objective_snapshot(objective) or None,
+        "guardrails": [_guardrail_document(g) for g in Guardrail.objects.filter(is_active=True).order_by("name")],
+    }
+
+
+def export_policy_json() -> str:
+    return json.dumps(export_policy(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _canonical(value):
+    # 20 and 20.0 are the same limit; the fingerprint must not tell them apart.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _canonical(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
+    return value
+
+
+def policy_version() -> str:
+    """A short, stable fingerprint of the active objective and guardrails."""
+    body = json.dumps(_canonical(export_policy()), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(body.encode()).hexdigest()[:12]
+
+
+# --- importing ------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """What an import changes, by guardrail name."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deactivated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    objective_changed: bool = False
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.created or self.updated or self.deactivated or self.objective_changed)
+
+    def summary(self) -> str:
+        objective = "objective changed" if self.objective_changed else "objective unchanged"
+        return (
+            f"{len(self.created)} created, {len(self.updated)} updated, {len(self.deactivated)} deactivated, "
+            f"{len(self.unchanged)} unchanged; {objective}"
+        )
+
+
+def _differs(guardrail: Guardrail, wanted: dict) -> bool:
+    if not guardrail.is_active:
+        return True
+    return any(getattr(guardrail, key) != value for key, value in wanted.items())
+
+
+def plan_import(policy: Policy) -> Plan:
+    """Compare the document with the database without writing anything."""
+    existing = {g.name: g for g in Guardrail.objects.all()}
+    plan = Plan()
+    for wanted in policy.guardrails:
+        current = existing.get(wanted["name"])
+        if current is None:
+            plan.created.append(wanted["name"])
+        elif _differs(current, wanted):
+            plan.updated.append(wanted["name"])
+        else:
+            plan.unchanged.append(wanted["name"])
+    in_file = {wanted["name"] for wanted in policy.guardrails}
+    plan.deactivated = sorted(name for name, g in existing.items() if g.is_active and name not in in_file)
+    current_objective = services.objective_snapshot(Objective.objects.filter(is_active=True).first()) or None
+    plan.objective_changed = current_objective != policy.objective
+    return plan
+
+
+@transaction.atomic
+def import_policy(*, policy: Policy, actor=None, reason: str) -> Plan:
+    """Make the active objective and guardrails match the document, all or nothing."""
+    plan = plan_import(policy)
+    by_name = {g.name: g for g in Guardrail.objects.filter(name__in=plan.updated + plan.deactivated)}
+    for name in plan.deactivated:
+        services.guardrail_deactivate(guardrail=by_name[name], actor=actor, reason=reason)
+    for wanted in policy.guardrails:
+        if wanted["name"] in plan.created:
+            services.guardrail_create(**wanted, actor=actor, reason=reason)
+        elif wanted["name"] in plan.updated:
+            fields = {key: value for key, value in wanted.items() if key != "name"}
+            services.guardrail_update(
+                guardrail=by_name[wanted["name"]], **fields, is_active=True, actor=actor, reason=reason
+            )
+    if plan.objective_changed:
+        if policy.objective is None:
+            services.objective_clear(actor=actor, reason=reason)
+        else:
+            services.objective_set(**policy.objective, actor=actor, reason=reason)
+    return plan

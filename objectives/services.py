@@ -1,0 +1,198 @@
+"""Writes to objectives and guardrails; each one versions the guardrail and appends an audit event.
+
+The audit log is the one thing objectives uses from decisions: every change
+people make to the rules must sit in the same tamper-evident chain as the
+decisions those rules governed.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from decisions import audit
+from objectives import guardrails as rules
+from objectives.models import Guardrail, GuardrailVersion, Metric, Objective
+
+
+def guardrail_snapshot(guardrail: Guardrail) -> dict:
+    return {
+        "name": guardrail.name,
+        "kind": guardrail.kind,
+        "scope": guardrail.scope,
+        "severity": guardrail.severity,
+        "params": guardrail.params,
+        "is_active": guardrail.is_active,
+        "version": guardrail.version,
+    }
+
+
+def objective_snapshot(objective: Objective | None) -> dict:
+    if objective is None:
+        return {}
+    return {"metric": objective.metric, "weights": objective.weights, "horizon_days": objective.horizon_days}
+
+
+def validate_guardrail(*, name, kind, scope, severity, params) -> None:
+    """Raise ValidationError with field-keyed messages; forms and the policy file share these words."""
+    problems: dict[str, list[str]] = {}
+    if not isinstance(name, str) or not name.strip():
+        problems["name"] = ["must be a non-empty text"]
+    elif len(name) > Guardrail._meta.get_field("name").max_length:
+        problems["name"] = ["must be at most 120 characters"]
+    if kind not in rules.KINDS:
+        problems["kind"] = [rules.unknown_kind(kind)]
+    elif found := rules.validate_params(kind, params):
+        problems["params"] = found
+    if found := rules.validate_scope(scope):
+        problems["scope"] = found
+    if found := rules.validate_severity(severity):
+        problems["severity"] = found
+    if problems:
+        raise ValidationError(problems)
+
+
+def _write_version(*, guardrail: Guardrail, actor, reason: str) -> GuardrailVersion:
+    return GuardrailVersion.objects.create(
+        guardrail=guardrail,
+        version=guardrail.version,
+        name=guardrail.name,
+        kind=guardrail.kind,
+        scope=guardrail.scope,
+        severity=guardrail.severity,
+        params=guardrail.params,
+        is_active=guardrail.is_active,
+        changed_by=actor,
+        changed_by_label=audit.actor_label(actor),
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def guardrail_create(
+    *, name: str, kind: str, params: dict, scope: dict | None = None, severity: str = "block", actor=None, reason=""
+) -> Guardrail:
+    scope = scope or {}
+    validate_guardrail(name=name, kind=kind, scope=scope, severity=severity, params=params)
+    guardrail = Guardrail.objects.create(
+        name=name, kind=kind, scope=scope, severity=severity, params=params, is_active=True, version=1
+    )
+    _write_version(guardrail=guardrail, actor=actor, reason=reason)
+    audit.record(
+        action="guardrail.created",
+        actor=actor,
+        guardrail=guardrail,
+        machine_payload={},
+        human_payload=guardrail_snapshot(guardrail),
+        reason=reason,
+    )
+    return guardrail
+
+
+_EDITABLE = ("name", "kind", "scope", "severity", "params", "is_active")
+
+
+def _save_new_version(*, guardrail: Guardrail, changes: dict, action: str, actor, reason: str) -> Guardrail:
+    # Lock the row (PostgreSQL) so two editors cannot both write version n+1;
+    # on SQLite the unique (guardrail, version) constraint refuses the second.
+    locked = Guardrail.objects.select_for_update().get(pk=guardrail.pk)
+    if all(getattr(locked, key) == value for key, value in changes.items()):
+        return locked
+    before = guardrail_snapshot(locked)
+    for key, value in changes.items():
+        setattr(locked, key, value)
+    locked.version += 1
+    locked.save()
+    _write_version(guardrail=locked, actor=actor, reason=reason)
+    audit.record(
+        action=action,
+        actor=actor,
+        guardrail=locked,
+        machine_payload=before,
+        human_payload=guardrail_snapshot(locked),
+        reason=reason,
+    )
+    return locked
+
+
+@transaction.atomic
+def guardrail_update(*, guardrail: Guardrail, actor=None, reason: str = "", **changes) -> Guardrail:
+    """Change any of name, kind, scope, severity, params, is_active; no version when nothing differs."""
+    unknown = set(changes) - set(_EDITABLE)
+    if unknown:
+        raise TypeError(f"guardrail_update() cannot change {', '.join(sorted(unknown))}")
+    proposed = {key: changes.get(key, getattr(guardrail, key)) for key in _EDITABLE if key != "is_active"}
+    validate_guardrail(**proposed)
+    return _save_new_version(
+        guardrail=guardrail, changes=changes, action="guardrail.updated", actor=actor, reason=reason
+    )
+
+
+@transaction.atomic
+def guardrail_deactivate(*, guardrail: Guardrail, actor=None, reason: str = "") -> Guardrail:
+    """Switch a guardrail off; it stays, with its history, and can be switched back on by an update."""
+    return _save_new_version(
+        guardrail=guardrail,
+        changes={"is_active": False},
+        action="guardrail.deactivated",
+        actor=actor,
+        reason=reason,
+    )
+
+
+def validate_objective(*, metric, weights, horizon_days) -> None:
+    problems: dict[str, list[str]] = {}
+    if metric not in Metric.values:
+        problems["metric"] = [f"unknown metric {metric!r}; expected one of {', '.join(Metric.values)}"]
+    if not isinstance(weights, dict):
+        problems["weights"] = ["must be an object of metric → weight"]
+    else:
+        for key, value in weights.items():
+            if key not in Metric.values:
+                problems.setdefault("weights", []).append(f"{key}: unknown metric")
+            elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                problems.setdefault("weights", []).append(f"{key}: must be a number of at least 0")
+    if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or not 1 <= horizon_days <= 365:
+        problems["horizon_days"] = ["must be a whole number between 1 and 365"]
+    if problems:
+        raise ValidationError(problems)
+
+
+@transaction.atomic
+def objective_set(
+    *, metric: str, weights: dict | None = None, horizon_days: int = 7, actor=None, reason: str = ""
+) -> Objective:
+    """Make this the single active objective; the current one is reused when identical."""
+    weights = weights or {}
+    validate_objective(metric=metric, weights=weights, horizon_days=horizon_days)
+    current = Objective.objects.select_for_update().filter(is_active=True).first()
+    wanted = {"metric": metric, "weights": weights, "horizon_days": horizon_days}
+    if current is not None and objective_snapshot(current) == wanted:
+        return current
+    # The old row stays as history; only one row may be active at a time.
+    Objective.objects.filter(is_active=True).update(is_active=False)
+    objective = Objective.objects.create(**wanted, is_active=True, created_by=actor)
+    audit.record(
+        action="objective.changed",
+        actor=actor,
+        machine_payload=objective_snapshot(current),
+        human_payload=objective_snapshot(objective),
+        reason=reason,
+    )
+    return objective
+
+
+@transaction.atomic
+def objective_clear(*, actor=None, reason: str = "") -> None:
+    """Leave no objective active: what a policy file with "objective": null asks for."""
+    current = Objective.objects.select_for_update().filter(is_active=True).first()
+    if current is None:
+        return
+    Objective.objects.filter(pk=current.pk).update(is_active=False)
+    audit.record(
+        action="objective.changed",
+        actor=actor,
+        machine_payload=objective_snapshot(current),
+        human_payload={},
+        reason=reason,
+    )
