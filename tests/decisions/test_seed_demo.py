@@ -154,3 +154,14 @@ def test_the_full_demo_world_is_written_in_seconds():
     seeded = demo_seed(n_campaigns=40, days=180, seed=1, end_date=END)
     assert DailyMetric.objects.count() == 7200
     assert seeded.seconds < 5
+
+
+def test_if_empty_leaves_a_filled_database_alone_and_still_prints_the_logins(capsys):
+    call_command("seed_demo", "--campaigns", "3", "--days", "10")
+    rows = DailyMetric.objects.count()
+    capsys.readouterr()
+    call_command("seed_demo", "--if-empty")
+    out = capsys.readouterr().out
+    assert "already has 3 campaigns; demo data not loaded" in out
+    assert "marketer" in out and "waypoint-marketer" in out
+    assert Campaign.objects.count() == 3 and DailyMetric.objects.count() == rows

@@ -1,6 +1,8 @@
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from decisions.demo import DemoRefused, demo_seed
+from decisions.demo import DEMO_USERS, DemoRefused, demo_seed
+from decisions.models import Campaign
 
 
 class Command(BaseCommand):
@@ -13,10 +15,19 @@ class Command(BaseCommand):
         parser.add_argument("--campaigns", type=int, default=40, help="how many campaigns (default 40)")
         parser.add_argument("--days", type=int, default=180, help="days of history up to yesterday (default 180)")
         parser.add_argument("--seed", type=int, default=1, help="same seed, same world (default 1)")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing (but still print the demo logins) when the database already has campaigns",
+        )
 
-    def handle(self, *args, campaigns: int, days: int, seed: int, **options):
+    def handle(self, *args, campaigns: int, days: int, seed: int, if_empty: bool, **options):
         if campaigns < 1 or days < 1:
             raise CommandError("--campaigns and --days must be at least 1.")
+        if if_empty and Campaign.objects.exists():
+            self.stdout.write(f"The database already has {Campaign.objects.count()} campaigns; demo data not loaded.")
+            self.print_existing_demo_logins()
+            return
         try:
             seeded = demo_seed(n_campaigns=campaigns, days=days, seed=seed)
         except DemoRefused as refusal:
@@ -35,3 +46,16 @@ class Command(BaseCommand):
         for user in seeded.users:
             password = user.password or "(existing user, password unchanged)"
             self.stdout.write(f"  {user.username:<10} password: {password:<36} role: {user.role}")
+
+    def print_existing_demo_logins(self) -> None:
+        existing = set(
+            get_user_model()
+            .objects.filter(username__in=[u for u, _, _ in DEMO_USERS])
+            .values_list("username", flat=True)
+        )
+        if not existing:
+            return
+        self.stdout.write(self.style.SUCCESS("Demo logins (local demos only; changed passwords stay changed):"))
+        for username, password, role in DEMO_USERS:
+            if username in existing:
+                self.stdout.write(f"  {username:<10} password: {password:<36} role: {role}")
