@@ -1,11 +1,62 @@
-"""Data import pages (being built)."""
+"""The upload page for performance data and the page that follows one import run."""
 
-from django.http import Http404
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from decisions import importing, roles
+from decisions.models import ImportRun
+from decisions.tasks import import_performance_file
+
+TEMPLATE = "decisions/import.html"
 
 
-def import_form(request):
-    raise Http404
+@require_http_methods(["GET", "POST"])
+@roles.role_required(roles.GUARDRAIL_ADMIN)
+def import_form(request: HttpRequest) -> HttpResponse:
+    context = {"inline_max": settings.IMPORT_INLINE_MAX_BYTES}
+    if request.method == "GET":
+        return render(request, TEMPLATE, context)
+    upload = request.FILES.get("file")
+    if upload is None:
+        context["form_error"] = "Choose a CSV file to import."
+        return render(request, TEMPLATE, context, status=400)
+    dry_run = request.POST.get("dry_run") == "on"
+    if upload.size <= settings.IMPORT_INLINE_MAX_BYTES:
+        run = importing.import_run_create(
+            filename=upload.name, size_bytes=upload.size, actor=request.user, dry_run=dry_run
+        )
+        with upload.open("rb") as stream:
+            importing.import_run_execute(run=run, stream=stream)
+    else:
+        run = _queue_large_upload(upload, actor=request.user, dry_run=dry_run)
+    return redirect("decisions:import-run", pk=run.pk)
 
 
-def import_run(request, pk: int):
-    raise Http404
+def _queue_large_upload(upload: UploadedFile, *, actor, dry_run: bool) -> ImportRun:
+    folder = Path(settings.MEDIA_ROOT) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    # The stored name is ours, never the uploader's: no path tricks, no clashes.
+    stored = folder / f"{uuid.uuid4().hex}.csv"
+    with stored.open("wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    with transaction.atomic():
+        run = importing.import_run_create(
+            filename=upload.name, size_bytes=upload.size, actor=actor, dry_run=dry_run, stored_path=str(stored)
+        )
+        import_performance_file.delay_on_commit(run.pk)
+    return run
+
+
+@require_GET
+def import_run(request: HttpRequest, pk: int) -> HttpResponse:
+    run = importing.with_live_progress(get_object_or_404(ImportRun.objects.select_related("uploaded_by"), pk=pk))
+    template = f"{TEMPLATE}#run-status" if request.htmx else TEMPLATE
+    return render(request, template, {"run": run})

@@ -1,0 +1,628 @@
+"""Importing daily campaign performance from CSV: a generic layout or a Google Ads campaign report.
+
+Parsing (`PerformanceFile`) is pure: bytes in, valid rows, problems and warnings out, one line at a time
+so memory stays flat however large the file is. `import_performance` upserts the rows in batches inside
+one transaction and writes one audit event; any problem rolls everything back. `import_run_execute` wraps
+it for the upload page and the Celery task, which follow an `ImportRun`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from decisions import audit
+from decisions.models import METRIC_FIELDS, MONEY_FIELDS, Campaign, DailyMetric, ImportRun
+
+REQUIRED_COLUMNS = ("date", "campaign_id")
+ATTRIBUTE_COLUMNS = ("campaign_name", "channel", "platform", "audience", "tags", "daily_budget")
+KNOWN_COLUMNS = REQUIRED_COLUMNS + ATTRIBUTE_COLUMNS + METRIC_FIELDS
+# Campaign model field for each attribute column.
+ATTRIBUTE_FIELDS = {"campaign_name": "name", **{name: name for name in ATTRIBUTE_COLUMNS if name != "campaign_name"}}
+
+# Headers as a Google Ads campaign report names them (compared after normalising case and spacing).
+GOOGLE_ADS_ALIASES = {
+    "day": "date",
+    "campaign id": "campaign_id",
+    "campaign": "campaign_name",
+    "cost": "spend",
+    "impr.": "impressions",
+    "conversions": "platform_conversions",
+    "conv. value": "platform_revenue",
+    "budget": "daily_budget",
+}
+ALIASES = {name.replace("_", " "): name for name in KNOWN_COLUMNS} | GOOGLE_ADS_ALIASES
+
+HEADER_SEARCH_ROWS = 10  # a report's title preamble is a line or two; the header must come soon after
+BATCH_ROWS = 2000
+MAX_LINE_BYTES = 1024 * 1024
+MAX_REPORTED_PROBLEMS = 1000  # beyond this, problems are counted, not listed, so memory stays flat
+MAX_REPORTED_WARNINGS = 100
+MAX_MONEY = Decimal("1e12")  # DecimalField(max_digits=14, decimal_places=2)
+MAX_BIGINT = 2**63 - 1
+TEXT_LIMITS = {"campaign_id": 64, "campaign_name": 255, "channel": 64, "platform": 64, "audience": 128}
+EMPTY_MARKERS = ("", "--")  # Google Ads writes "--" where it has no figure
+DATE_FORMATS = ("%Y/%m/%d", "%b %d, %Y", "%B %d, %Y", "%a, %b %d, %Y")
+_NUMBER = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?")
+_TOTAL = re.compile(r"\s*total\b", re.IGNORECASE)
+
+
+def normalise_header(name: str) -> str:
+    return " ".join(name.replace("_", " ").strip().lower().split())
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    column: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        value = self.value if len(self.value) <= 60 else self.value[:57] + "..."
+        return f"line {self.line}: {self.column}: {value}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    date: dt.date
+    campaign_id: str
+    attributes: dict  # attribute columns with a value in this row, keyed by Campaign field name
+    metrics: dict  # every metric column in the file; None is "unknown"
+
+
+# --- cell parsers: each returns the value or None for an empty cell, or raises ValueError(reason) ---
+
+
+def _number(text: str) -> Decimal | None:
+    if text in EMPTY_MARKERS:
+        return None
+    if not _NUMBER.fullmatch(text) or not any(ch.isdigit() for ch in text):
+        raise ValueError("not a number")
+    return Decimal(text.replace(",", ""))
+
+
+def _not_negative(value):
+    if value is not None and value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+def parse_money(text: str) -> Decimal | None:
+    value = _not_negative(_number(text))
+    if value is None:
+        return None
+    if value >= MAX_MONEY:
+        raise ValueError("too large")
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def parse_count(text: str) -> int | None:
+    value = _not_negative(_number(text))
+    if value is None:
+        return None
+    if value != value.to_integral_value():
+        raise ValueError("must be a whole number")
+    if value > MAX_BIGINT:
+        raise ValueError("too large")
+    return int(value)
+
+
+def parse_quantity(text: str) -> float | None:
+    value = _not_negative(_number(text))
+    return None if value is None else float(value)
+
+
+def parse_date(text: str) -> dt.date:
+    if text in EMPTY_MARKERS:
+        raise ValueError("required")
+    with contextlib.suppress(ValueError):
+        return dt.date.fromisoformat(text)
+    for fmt in DATE_FORMATS:
+        with contextlib.suppress(ValueError):
+            return dt.datetime.strptime(text, fmt).date()
+    raise ValueError("not a date (expected YYYY-MM-DD)")
+
+
+def _text(column: str, *, required: bool = False) -> Callable[[str], str | None]:
+    limit = TEXT_LIMITS[column]
+
+    def parse(text: str) -> str | None:
+        if text in EMPTY_MARKERS:
+            if required:
+                raise ValueError("required")
+            return None
+        if len(text) > limit:
+            raise ValueError(f"longer than {limit} characters")
+        return text
+
+    return parse
+
+
+def parse_tags(text: str) -> list[str] | None:
+    if text in EMPTY_MARKERS:
+        return None
+    return list(dict.fromkeys(tag.strip() for tag in text.split(";") if tag.strip()))
+
+
+PARSERS: dict[str, Callable[[str], object]] = {
+    "date": parse_date,
+    "campaign_id": _text("campaign_id", required=True),
+    "campaign_name": _text("campaign_name"),
+    "channel": _text("channel"),
+    "platform": _text("platform"),
+    "audience": _text("audience"),
+    "tags": parse_tags,
+    "daily_budget": parse_money,
+    **{name: parse_money for name in MONEY_FIELDS},
+    "impressions": parse_count,
+    "clicks": parse_count,
+    "platform_conversions": parse_quantity,
+    "leads": parse_quantity,
+}
+
+
+class PerformanceFile:
+    """One streaming pass over a CSV: `rows()` yields valid rows; problems and warnings collect on the side."""
+
+    def __init__(self, stream: BinaryIO):
+        self._stream = stream
+        self.bytes_read = 0
+        self.rows_read = 0
+        self.problem_count = 0
+        self.problems: list[Problem] = []
+        self.warnings: list[str] = []
+        self.columns: dict[str, int] = {}  # canonical column → index in the row
+        self.labels: dict[str, str] = {}  # canonical column → the file's own header text
+        self.is_google_ads = False
+        self._header_width = 0
+
+    @property
+    def metric_columns(self) -> list[str]:
+        return [name for name in METRIC_FIELDS if name in self.columns]
+
+    @property
+    def attribute_columns(self) -> list[str]:
+        return [name for name in ATTRIBUTE_COLUMNS if name in self.columns]
+
+    def problem(self, line: int, column: str, value: str, reason: str) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_REPORTED_PROBLEMS:
+            self.problems.append(Problem(line, column, value, reason))
+
+    def warn(self, message: str) -> None:
+        if len(self.warnings) < MAX_REPORTED_WARNINGS:
+            self.warnings.append(message)
+
+    def rows(self) -> Iterator[Row]:
+        reader = csv.reader(self._lines())
+        try:
+            if not self._read_header(reader):
+                return
+            for cells in reader:
+                if not any(cell.strip() for cell in cells) or self._is_total(cells):
+                    continue
+                self.rows_read += 1
+                row = self._parse(reader.line_num, cells)
+                if row is not None:
+                    yield row
+        except csv.Error as exc:
+            self.problem(reader.line_num, "file", "", f"not readable as CSV ({exc})")
+            return
+        if self.rows_read == 0 and self.problem_count == 0:
+            self.problem(reader.line_num, "file", "", "no data rows below the header")
+
+    def _lines(self) -> Iterator[str]:
+        """Decode line by line, so a bad byte is reported with its line number instead of a traceback."""
+        number = 0
+        for raw in iter(lambda: self._stream.readline(MAX_LINE_BYTES), b""):
+            number += 1
+            self.bytes_read += len(raw)
+            if number == 1:
+                if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                    self.problem(1, "file", "", "the file is UTF-16 text; save it as CSV (UTF-8)")
+                    return
+                raw = raw.removeprefix(codecs.BOM_UTF8)
+            if b"\x00" in raw:
+                self.problem(number, "file", "", "contains NUL bytes: a binary file, not a CSV")
+                return
+            if len(raw) == MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                self.problem(number, "file", "", "line longer than 1 MB: not a CSV file")
+                return
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                bad = raw[exc.start : exc.start + 4].hex(" ")
+                self.problem(number, "file", f"bytes {bad}", "not UTF-8 text; save the file as CSV (UTF-8)")
+                yield raw.decode("utf-8", errors="replace")
+        if number == 0:
+            self.problem(1, "file", "", "the file is empty")
+
+    def _read_header(self, reader) -> bool:
+        first_line = None
+        for cells in reader:
+            if first_line is None:
+                first_line = (reader.line_num, ",".join(cells))
+            known = [normalise_header(cell) in ALIASES for cell in cells]
+            if sum(known) >= 2:
+                return self._use_header(reader.line_num, cells)
+            if reader.line_num >= HEADER_SEARCH_ROWS:
+                break
+        if first_line is not None and self.problem_count == 0:
+            line, text = first_line
+            self.problem(line, "header", text, "no header row with date and campaign_id columns found")
+        return False
+
+    def _use_header(self, line: int, cells: list[str]) -> bool:
+        self._header_width = len(cells)
+        for index, label in enumerate(cells):
+            key = normalise_header(label)
+            name = ALIASES.get(key)
+            if name is None:
+                if label.strip():
+                    self.warn(f"line {line}: {label.strip()}: unknown column, ignored")
+                continue
+            if name in self.columns:
+                self.problem(line, label.strip(), "", f"a second {name} column (also {self.labels[name]})")
+                continue
+            self.columns[name] = index
+            self.labels[name] = label.strip()
+            self.is_google_ads = self.is_google_ads or (key in GOOGLE_ADS_ALIASES and key != name.replace("_", " "))
+        for name in REQUIRED_COLUMNS:
+            if name not in self.columns:
+                self.problem(line, name, "", "required column missing")
+        return self.problem_count == 0
+
+    def _is_total(self, cells: list[str]) -> bool:
+        # "Total: Campaigns", "Total: Account" … end a Google Ads report; they carry no campaign or day.
+        if not any(_TOTAL.match(cell) for cell in cells):
+            return False
+        campaign = self._cell(cells, "campaign_id")
+        return campaign in EMPTY_MARKERS or bool(_TOTAL.match(self._cell(cells, "date")))
+
+    def _cell(self, cells: list[str], name: str) -> str:
+        index = self.columns[name]
+        return cells[index].strip() if index < len(cells) else ""
+
+    def _parse(self, line: int, cells: list[str]) -> Row | None:
+        before = self.problem_count
+        if len(cells) > self._header_width and any(cell.strip() for cell in cells[self._header_width :]):
+            self.problem(line, "row", f"{len(cells)} fields", f"the header has {self._header_width} columns")
+        values = {}
+        for name in self.columns:
+            text = self._cell(cells, name)
+            try:
+                values[name] = PARSERS[name](text)
+            except ValueError as exc:
+                self.problem(line, self.labels[name], text, str(exc))
+        if self.problem_count != before:
+            return None
+        return Row(
+            line=line,
+            date=values["date"],
+            campaign_id=values["campaign_id"],
+            attributes={
+                ATTRIBUTE_FIELDS[name]: values[name] for name in self.attribute_columns if values[name] is not None
+            },
+            metrics={name: values[name] for name in self.metric_columns},
+        )
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+class _Writer:
+    """Upserts batches of rows; creates unknown campaigns; remembers each campaign's latest attributes."""
+
+    def __init__(self, *, metric_columns: list[str], dry_run: bool, default_platform: str):
+        self.metric_columns = metric_columns
+        self.dry_run = dry_run
+        self.default_platform = default_platform
+        self.campaign_pks: dict[str, int | None] = {}  # external id → pk (None: would be created, dry run)
+        self.latest: dict[str, tuple[dt.date, dict]] = {}
+        self.rows_written = 0
+        self.campaigns_created = 0
+
+    def write(self, batch: list[Row], warn: Callable[[str], None]) -> None:
+        unique: dict[tuple[str, dt.date], Row] = {}
+        for row in batch:
+            previous = unique.get((row.campaign_id, row.date))
+            if previous is not None:
+                warn(f"line {row.line}: same campaign and date as line {previous.line}; the later row is used")
+            unique[(row.campaign_id, row.date)] = row
+            self._remember_attributes(row)
+        self._resolve_campaigns(unique.values())
+        self.rows_written += len(unique)
+        if self.dry_run:
+            return
+        objects = [
+            DailyMetric(campaign_id=self.campaign_pks[row.campaign_id], date=row.date, **row.metrics)
+            for row in unique.values()
+        ]
+        if self.metric_columns:
+            DailyMetric.objects.bulk_create(
+                objects, update_conflicts=True, unique_fields=["campaign", "date"], update_fields=self.metric_columns
+            )
+        else:
+            DailyMetric.objects.bulk_create(objects, ignore_conflicts=True)
+
+    def _remember_attributes(self, row: Row) -> None:
+        if not row.attributes:
+            return
+        seen = self.latest.get(row.campaign_id)
+        if seen is None:
+            self.latest[row.campaign_id] = (row.date, row.attributes)
+        elif row.date >= seen[0]:
+            self.latest[row.campaign_id] = (row.date, seen[1] | row.attributes)
+        else:
+            self.latest[row.campaign_id] = (seen[0], row.attributes | seen[1])
+
+    def _resolve_campaigns(self, rows) -> None:
+        wanted = {row.campaign_id: row for row in rows if row.campaign_id not in self.campaign_pks}
+        if not wanted:
+            return
+        self.campaign_pks.update(Campaign.objects.filter(external_id__in=wanted).values_list("external_id", "pk"))
+        missing = [external_id for external_id in wanted if external_id not in self.campaign_pks]
+        self.campaigns_created += len(missing)
+        if self.dry_run:
+            self.campaign_pks.update(dict.fromkeys(missing))
+            return
+        Campaign.objects.bulk_create([self._new_campaign(wanted[external_id]) for external_id in missing])
+        self.campaign_pks.update(Campaign.objects.filter(external_id__in=missing).values_list("external_id", "pk"))
+
+    def _new_campaign(self, row: Row) -> Campaign:
+        attributes = {"platform": self.default_platform} | self.latest.get(row.campaign_id, (None, {}))[1]
+        return Campaign(external_id=row.campaign_id, **attributes)
+
+    def update_campaign_attributes(self) -> None:
+        """Set each campaign's attributes from the latest day in the file, touching only what changed."""
+        if self.dry_run or not self.latest:
+            return
+        external_ids = list(self.latest)
+        for start in range(0, len(external_ids), BATCH_ROWS):
+            chunk = external_ids[start : start + BATCH_ROWS]
+            changed, fields = [], set()
+            for campaign in Campaign.objects.filter(external_id__in=chunk):
+                differences = {
+                    name: value
+                    for name, value in self.latest[campaign.external_id][1].items()
+                    if getattr(campaign, name) != value
+                }
+                if differences:
+                    for name, value in differences.items():
+                        setattr(campaign, name, value)
+                    campaign.updated_at = timezone.now()
+                    fields.update(differences)
+                    changed.append(campaign)
+            if changed:
+                Campaign.objects.bulk_update(changed, [*sorted(fields), "updated_at"])
+
+
+@dataclass
+class ImportOutcome:
+    filename: str
+    dry_run: bool
+    bytes_read: int = 0
+    rows_read: int = 0
+    rows_written: int = 0
+    campaigns_created: int = 0
+    columns: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    problem_count: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_count == 0
+
+    def problem_lines(self) -> list[str]:
+        hidden = self.problem_count - len(self.problems)
+        return self.problems + ([f"... and {hidden} more problems not listed"] if hidden else [])
+
+
+class _RollBack(Exception):
+    pass
+
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def import_performance(
+    *,
+    stream: BinaryIO,
+    filename: str,
+    actor=None,
+    dry_run: bool = False,
+    run: ImportRun | None = None,
+    size_bytes: int = 0,
+    label: str | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> ImportOutcome:
+    """Validate and upsert one file in one transaction; any problem writes nothing, nor does a dry run.
+
+    On success the audit event and the finished ImportRun (`run`, or a new one) commit with the data.
+    """
+    source = PerformanceFile(stream)
+    outcome = ImportOutcome(filename=filename, dry_run=dry_run)
+    # A dry run only reads; an atomic block would take SQLite's write lock for nothing.
+    scope = contextlib.nullcontext() if dry_run else transaction.atomic()
+    try:
+        with scope:
+            _stream_into_database(source, dry_run=dry_run, outcome=outcome, on_progress=on_progress)
+            if not outcome.ok or dry_run:
+                raise _RollBack
+            run = _finish_run(run or ImportRun(filename=filename, size_bytes=size_bytes, uploaded_by=actor), outcome)
+            audit.record(
+                action="data.imported",
+                actor=actor,
+                label=label,
+                human_payload={
+                    "filename": filename,
+                    "rows": outcome.rows_written,
+                    "campaigns_created": outcome.campaigns_created,
+                    "columns": outcome.columns,
+                    "import_run": run.pk,
+                },
+                machine_payload={"bytes": outcome.bytes_read, "rows_read": outcome.rows_read},
+            )
+    except _RollBack:
+        pass
+    return outcome
+
+
+def _stream_into_database(source: PerformanceFile, *, dry_run: bool, outcome: ImportOutcome, on_progress) -> None:
+    writer = None
+    batch: list[Row] = []
+    reported_at = 0
+    for row in source.rows():
+        if writer is None:
+            writer = _Writer(
+                metric_columns=source.metric_columns,
+                dry_run=dry_run,
+                default_platform="google_ads" if source.is_google_ads else "",
+            )
+        # After the first problem nothing more is written, but every row is still checked and reported.
+        if source.problem_count:
+            batch.clear()
+        else:
+            batch.append(row)
+        if len(batch) >= BATCH_ROWS:
+            writer.write(batch, source.warn)
+            batch = []
+            _forget_debug_queries()
+        if on_progress is not None and source.rows_read - reported_at >= BATCH_ROWS:
+            reported_at = source.rows_read
+            on_progress(source.bytes_read, source.rows_read)
+    if writer is not None and not source.problem_count:
+        if batch:
+            writer.write(batch, source.warn)
+        writer.update_campaign_attributes()
+        outcome.rows_written = writer.rows_written
+        outcome.campaigns_created = writer.campaigns_created
+    outcome.bytes_read = source.bytes_read
+    outcome.rows_read = source.rows_read
+    outcome.columns = list(source.columns)
+    outcome.problems = [str(problem) for problem in source.problems]
+    outcome.problem_count = source.problem_count
+    outcome.warnings = source.warnings
+    if not outcome.ok:
+        outcome.rows_written = outcome.campaigns_created = 0
+
+
+def _forget_debug_queries() -> None:
+    # With DEBUG on, Django keeps the SQL of recent queries; bulk inserts would make memory grow with
+    # the file. Query-capturing tests set force_debug_cursor and keep their log.
+    if settings.DEBUG and not connection.force_debug_cursor:
+        connection.queries_log.clear()
+
+
+def _finish_run(run: ImportRun, outcome: ImportOutcome) -> ImportRun:
+    run.status = ImportRun.Status.SUCCEEDED if outcome.ok else ImportRun.Status.FAILED
+    run.bytes_read = outcome.bytes_read
+    run.rows_read = outcome.rows_read
+    run.rows_written = outcome.rows_written
+    run.campaigns_created = outcome.campaigns_created
+    run.errors = outcome.problem_lines()
+    run.warnings = outcome.warnings
+    run.finished_at = timezone.now()
+    run.save()
+    return run
+
+
+# --- runs followed by the upload page ---------------------------------------------------------------
+
+
+def import_run_create(*, filename: str, size_bytes: int, actor=None, dry_run: bool = False, stored_path: str = ""):
+    return ImportRun.objects.create(
+        filename=Path(filename).name[:255] or "upload.csv",
+        size_bytes=size_bytes,
+        uploaded_by=actor,
+        dry_run=dry_run,
+        stored_path=stored_path,
+    )
+
+
+def import_run_execute(*, run: ImportRun, stream: BinaryIO | None = None) -> ImportOutcome:
+    """Import the run's file (or `stream`), keeping the run's status, progress and problems up to date."""
+    ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.RUNNING)
+    run.status = ImportRun.Status.RUNNING
+    try:
+        with contextlib.ExitStack() as stack:
+            if stream is None:
+                stream = stack.enter_context(Path(run.stored_path).open("rb"))
+            outcome = import_performance(
+                stream=stream,
+                filename=run.filename,
+                actor=run.uploaded_by,
+                dry_run=run.dry_run,
+                run=run,
+                size_bytes=run.size_bytes,
+                on_progress=lambda bytes_read, rows_read: publish_progress(run.pk, bytes_read, rows_read),
+            )
+    except OSError as exc:
+        outcome = ImportOutcome(filename=run.filename, dry_run=run.dry_run, problem_count=1)
+        outcome.problems = [str(Problem(0, "file", run.stored_path, f"cannot be read ({exc.strerror})"))]
+    if not outcome.ok or run.dry_run:
+        _finish_run(run, outcome)
+    forget_progress(run.pk)
+    return outcome
+
+
+# Inside the import's transaction an update of the run would stay invisible to the polling page until
+# the end, and SQLite allows only one writer, so live progress goes through Redis; without Redis, tasks
+# run in the request and nobody polls.
+
+
+def _redis():
+    if not settings.REDIS_URL:
+        return None
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+
+
+def _progress_key(run_id: int) -> str:
+    return f"waypoint:import-progress:{run_id}"
+
+
+def publish_progress(run_id: int, bytes_read: int, rows_read: int) -> None:
+    client = _redis()
+    if client is None:
+        return
+    with contextlib.suppress(Exception):  # progress is cosmetic; it must never fail an import
+        client.set(_progress_key(run_id), f"{bytes_read}:{rows_read}", ex=24 * 3600)
+
+
+def forget_progress(run_id: int) -> None:
+    client = _redis()
+    if client is not None:
+        with contextlib.suppress(Exception):
+            client.delete(_progress_key(run_id))
+
+
+def with_live_progress(run: ImportRun) -> ImportRun:
+    """The run with bytes and rows read so far, while its import is still running."""
+    client = _redis()
+    if client is None or run.is_finished:
+        return run
+    try:
+        value = client.get(_progress_key(run.pk))
+    except Exception:
+        return run
+    if value:
+        bytes_read, rows_read = (int(part) for part in value.decode().split(":"))
+        run.bytes_read, run.rows_read = max(run.bytes_read, bytes_read), max(run.rows_read, rows_read)
+    return run
