@@ -71,7 +71,15 @@ def validate_policy(data) -> Policy:
 
 
 def _type(value) -> str:
-    names = {list: "a list", str: "a text", bool: "true/false", int: "a number", float: "a number", type(None): "null"}
+    names = {
+        dict: "an object",
+        list: "a list",
+        str: "a text",
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        type(None): "null",
+    }
     return names.get(type(value), type(value).__name__)
 
 
