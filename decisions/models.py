@@ -24,6 +24,8 @@ class Campaign(models.Model):
     tags = models.JSONField(default=list, blank=True)
     daily_budget = models.DecimalField(**MONEY, default=Decimal("0"))
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    # When an approved change last reached the ad platform (the cooldown guardrail reads it).
+    last_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -135,6 +137,9 @@ class GenerationRun(models.Model):
     policy_version = models.CharField(max_length=64, blank=True)
     model_version = models.CharField(max_length=32, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    # Fitting fans out over chunks of campaigns; workers bump chunks_done with F() as they finish.
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     timings = models.JSONField(default=dict, blank=True)
@@ -146,6 +151,15 @@ class GenerationRun(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Run #{self.pk} ({self.status})"
+
+    @property
+    def progress_pct(self) -> int:
+        if self.status != self.Status.RUNNING:
+            return 100
+        return int(90 * self.chunks_done / self.chunks_total) if self.chunks_total else 0
 
 
 class Proposal(models.Model):
