@@ -44,10 +44,24 @@ class Policy:
 
 
 def parse_policy(text: str) -> Policy:
+    duplicates: list[str] = []
+
+    def keep_pairs(pairs):
+        # JSON silently keeps the last of two equal keys; a policy file that
+        # says "pct" twice is a mistake worth stopping for.
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                duplicates.append(f'duplicate key "{key}" in one object (JSON would keep only the last)')
+            seen.add(key)
+        return dict(pairs)
+
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=keep_pairs)
     except json.JSONDecodeError as error:
         raise PolicyError([f"line {error.lineno}, column {error.colno}: not valid JSON ({error.msg})"]) from None
+    if duplicates:
+        raise PolicyError(duplicates)
     return validate_policy(data)
 
 

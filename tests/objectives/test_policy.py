@@ -207,6 +207,14 @@ def test_it_gives_line_and_column_for_malformed_json():
     assert caught.value.errors == ["line 3, column 18: not valid JSON (Expecting value)"]
 
 
+def test_it_refuses_a_key_written_twice():
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(
+            '{"objective": null, "guardrails": [{"name": "n", "kind": "cooldown", "params": {"days": 3, "days": 9}}]}'
+        )
+    assert caught.value.errors == ['duplicate key "days" in one object (JSON would keep only the last)']
+
+
 def test_a_null_objective_is_allowed():
     assert validate_policy({"objective": None, "guardrails": []}).objective is None
 
