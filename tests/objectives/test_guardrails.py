@@ -1,6 +1,9 @@
 """The pure guardrail checks: no database, dataclasses in, verdicts out."""
 
 import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -63,6 +66,13 @@ def only(verdicts: list[Verdict]) -> Verdict:
 def run(changes, rules, *campaigns, copy_text="") -> list[Verdict]:
     by_id = {c.external_id: c for c in (campaigns or (facts(),))}
     return check(changes, rules=rules, campaigns=by_id, today=TODAY, copy_text=copy_text)
+
+
+def test_the_checks_load_without_django():
+    # The engine and the review page must get identical answers from plain data.
+    code = "import sys, objectives.guardrails; sys.exit('django' in sys.modules)"
+    root = Path(__file__).resolve().parents[2]
+    assert subprocess.run([sys.executable, "-c", code], cwd=root, check=False).returncode == 0
 
 
 # --- scope -------------------------------------------------------------------

@@ -9,10 +9,12 @@ from django.core.exceptions import ValidationError
 
 from decisions.models import AuditEvent
 from objectives import services
+from objectives.guardrails import Rule
 from objectives.models import Guardrail, GuardrailVersion, Objective
 from objectives.policy import (
     Policy,
     PolicyError,
+    active_rules,
     export_policy,
     import_policy,
     parse_policy,
@@ -340,6 +342,18 @@ def test_planning_writes_nothing():
     plan = plan_import(validate_policy(document(pct_rule("a", pct=5), pct_rule("b"))))
     assert (plan.updated, plan.created) == (["a"], ["b"])
     assert state() == before
+
+
+@pytest.mark.django_db
+def test_active_rules_hand_the_active_guardrails_to_the_pure_checks():
+    do_import(document(pct_rule("b"), pct_rule("a", severity="warn"), pct_rule("gone")))
+    do_import(document(pct_rule("b"), pct_rule("a", severity="warn")))
+    assert active_rules() == [
+        Rule(name="a", kind="max_budget_change_pct", scope={"channel": "display"}, severity="warn", params={"pct": 20}),
+        Rule(
+            name="b", kind="max_budget_change_pct", scope={"channel": "display"}, severity="block", params={"pct": 20}
+        ),
+    ]
 
 
 # --- fingerprint -------------------------------------------------------------------
