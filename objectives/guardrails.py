@@ -547,7 +547,7 @@ def _show(value) -> str:
 
 def validate_params(kind: str, params: dict) -> list[str]:
     """Problems with a rule's params, each starting with the key it concerns ("pct: must be …")."""
-    if kind not in PARAMS:
+    if not isinstance(kind, str) or kind not in PARAMS:
         return [unknown_kind(kind)]
     if not isinstance(params, dict):
         return ["must be an object"]

@@ -135,7 +135,7 @@ def _objective(value) -> tuple[dict | None, list[str], list[str]]:
     except ValidationError as error:
         errors += _from_validation("objective", error)
     warnings = []
-    if objective["metric"] in VANITY_METRICS:
+    if not errors and objective["metric"] in VANITY_METRICS:
         label = Metric(objective["metric"]).label
         warnings.append(
             f"objective.metric: {label} is reported by the ad platforms about themselves; "

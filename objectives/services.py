@@ -143,7 +143,8 @@ def guardrail_deactivate(*, guardrail: Guardrail, actor=None, reason: str = "") 
 def validate_objective(*, metric, weights, horizon_days) -> None:
     problems: dict[str, list[str]] = {}
     if metric not in Metric.values:
-        problems["metric"] = [f"unknown metric {metric!r}; expected one of {', '.join(Metric.values)}"]
+        shown = f'"{metric}"' if isinstance(metric, str) else repr(metric)
+        problems["metric"] = [f"unknown metric {shown}; expected one of {', '.join(Metric.values)}"]
     if not isinstance(weights, dict):
         problems["weights"] = ["must be an object of metric → weight"]
     else:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
+from hypothesis import given
+from hypothesis import strategies as st
 
 from decisions.models import AuditEvent
 from objectives import services
@@ -177,7 +179,7 @@ def test_it_refuses_duplicate_names_and_says_where_the_first_is():
         ),
         ({"objective": "clicks", "guardrails": []}, "objective: must be an object"),
         ({"objective": {"weights": {}}, "guardrails": []}, "objective.metric: required"),
-        ({"objective": {"metric": "roas"}, "guardrails": []}, "objective.metric: unknown metric 'roas'"),
+        ({"objective": {"metric": "roas"}, "guardrails": []}, 'objective.metric: unknown metric "roas"'),
         ({"objective": {"metric": "leads", "goal": 1}, "guardrails": []}, "objective.goal: unknown key"),
         (
             {"objective": {"metric": "leads", "weights": {"likes": 1}}, "guardrails": []},
@@ -225,6 +227,29 @@ def test_it_warns_about_a_vanity_objective_without_refusing_it():
     policy = validate_policy(document(objective={"metric": "clicks"}))
     assert policy.warnings and policy.warnings[0].startswith("objective.metric: Clicks is reported by the ad platforms")
     assert validate_policy(document()).warnings == []
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+field_names = st.sampled_from(["name", "kind", "scope", "severity", "params", "metric", "pct", "channel", "x"])
+guardrail_like = st.dictionaries(field_names, json_values | st.sampled_from(["cooldown", "block", "n"]), max_size=6)
+
+
+@given(
+    objective=json_values | st.dictionaries(field_names, json_values, max_size=4),
+    guardrails=json_values | st.lists(guardrail_like, max_size=4),
+)
+def test_any_json_is_either_a_policy_or_a_list_of_placed_errors(objective, guardrails):
+    try:
+        policy = validate_policy({"objective": objective, "guardrails": guardrails})
+    except PolicyError as error:
+        assert error.errors
+        assert all(isinstance(e, str) and ": " in e for e in error.errors)
+    else:
+        assert isinstance(policy.guardrails, list)
 
 
 # --- importing -------------------------------------------------------------------

@@ -165,7 +165,7 @@ def bad_params(kind, params) -> dict:
         ('{"objective": null,\n "guardrails": [}', "line 2, column 17: not valid JSON"),
         ("", "line 1, column 1: not valid JSON"),
         ("[1, 2]", "top level: must be a JSON object"),
-        ({"objective": {"metric": "ctr"}, "guardrails": []}, "objective.metric: unknown metric 'ctr'"),
+        ({"objective": {"metric": "ctr"}, "guardrails": []}, 'objective.metric: unknown metric "ctr"'),
     ],
 )
 def test_an_invalid_file_says_what_and_where_and_changes_nothing(seeded, tmp_path, content, expected):
