@@ -12,6 +12,7 @@ import codecs
 import contextlib
 import csv
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import BinaryIO
 
+import redis
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -586,12 +588,13 @@ def import_run_execute(*, run: ImportRun, stream: BinaryIO | None = None) -> Imp
 # run in the request and nobody polls.
 
 
-def _redis():
-    if not settings.REDIS_URL:
-        return None
-    import redis
+def _redis() -> redis.Redis | None:
+    return _redis_client(settings.REDIS_URL) if settings.REDIS_URL else None
 
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+
+@functools.cache
+def _redis_client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=2)
 
 
 def _progress_key(run_id: int) -> str:
