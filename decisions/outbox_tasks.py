@@ -1,0 +1,25 @@
+"""Celery tasks of the apply outbox: each takes ids, loads, and calls one service."""
+
+from celery import shared_task
+
+from decisions import applying
+from decisions.models import Application
+
+
+# No Celery retry limit: the service counts attempts in the row and marks it
+# failed after WAYPOINT_APPLY_MAX_ATTEMPTS, so the database is the one place
+# that knows how many tries a change has had.
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def apply_application(self, application_id: int) -> str:
+    application = applying.application_apply(application_id=application_id)
+    if application is None:
+        return "missing"
+    if application.status == Application.Status.PENDING:
+        raise self.retry(countdown=applying.backoff_seconds(application.attempts))
+    return application.status
+
+
+@shared_task
+def sweep_outbox() -> int:
+    """Beat task: re-queue outbox rows whose task was lost (Redis down, a worker died)."""
+    return len(applying.applications_requeue_stale())
