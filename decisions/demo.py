@@ -194,10 +194,10 @@ def starter_guardrails(world: World) -> list[dict]:
             "params": {"days": 7},
         },
         {
-            "name": "At least 28 days and 20 conversions of evidence",
+            "name": "At least 28 days and 5 conversions of evidence",
             "kind": GuardrailKind.MIN_EVIDENCE,
             "severity": Severity.BLOCK,
-            "params": {"days": 28, "conversions": 20},
+            "params": {"days": 28, "conversions": 5},
         },
     ]
 

@@ -1,9 +1,9 @@
 """Celery tasks: each takes ids, loads, and calls one service. Queue them on commit."""
 
-from celery import shared_task
+from celery import chord, shared_task
 
-from decisions import importing
-from decisions.models import ImportRun
+from decisions import generating, importing
+from decisions.models import GenerationRun, ImportRun
 
 
 @shared_task
@@ -15,3 +15,43 @@ def import_performance_file(import_run_id: int) -> str:
         return "skipped"
     importing.import_run_execute(run=run)
     return run.status
+
+
+# --- proposal generation: start → fit chunks in parallel (a chord) → finish ---------------
+
+
+@shared_task
+def generate_proposals(run_id: int | None = None) -> int:
+    """Fan a run out over campaign chunks; started by beat (no run id) or by "Generate now" / the command."""
+    if run_id is None:
+        started = generating.generation_start()
+        if not started.created:
+            return started.run.pk  # this data window, objective and policy were already covered
+        run_id = started.run.pk
+    run = GenerationRun.objects.get(pk=run_id)
+    if run.status != GenerationRun.Status.RUNNING:
+        return run.pk
+    chunks = generating.plan_chunks(run)
+    if not chunks or run.window_end is None:
+        generating.generation_finish(run_id=run.pk, chunk_results=[])
+        return run.pk
+    chord(fit_campaign_chunk.s(run.pk, ids) for ids in chunks)(finish_generation.s(run.pk))
+    return run.pk
+
+
+@shared_task
+def fit_campaign_chunk(run_id: int, campaign_ids: list[int]) -> dict:
+    return generating.fit_chunk(run_id=run_id, campaign_ids=campaign_ids)
+
+
+@shared_task
+def finish_generation(chunk_results: list[dict], run_id: int) -> int:
+    return generating.generation_finish(run_id=run_id, chunk_results=chunk_results).pk
+
+
+@shared_task
+def expire_proposals() -> int:
+    """Pending proposals past their expiry become expired (an override by omission, audited)."""
+    from decisions import reviewing
+
+    return reviewing.proposal_expire_due()

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from objectives import guardrails as rules
 from objectives import services
 from objectives.models import VANITY_METRICS, Guardrail, Metric, Objective
 
@@ -197,14 +196,6 @@ def _guardrail_document(guardrail: Guardrail) -> dict:
         "severity": guardrail.severity,
         "params": guardrail.params,
     }
-
-
-def active_rules() -> list[rules.Rule]:
-    """The active guardrails as the pure checks take them (engine constraints, review verdicts)."""
-    return [
-        rules.Rule(name=g.name, kind=g.kind, scope=g.scope, severity=g.severity, params=g.params)
-        for g in Guardrail.objects.filter(is_active=True).order_by("name")
-    ]
 
 
 def export_policy() -> dict:

@@ -30,7 +30,7 @@ def running_worker(timeout: float = 60) -> Iterator[str]:
     """Yield a queue name that only this worker consumes, so no stray task from elsewhere reaches it."""
     queue = f"test-{uuid.uuid4().hex[:8]}"
     hostname = f"{queue}@localhost"
-    env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": os.environ["REDIS_URL"]}
+    env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": os.environ["REDIS_URL"], "CELERY_QUEUE": queue}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     log = tempfile.NamedTemporaryFile("w+", prefix="celery-worker-", suffix=".log", delete=False)  # noqa: SIM115
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-c", "1"]

@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('decisions', '0003_role_groups'),
+        ("decisions", "0003_role_groups"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='campaign',
-            name='last_changed_at',
+            model_name="campaign",
+            name="last_changed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='generationrun',
-            name='chunks_done',
+            model_name="generationrun",
+            name="chunks_done",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='generationrun',
-            name='chunks_total',
+            model_name="generationrun",
+            name="chunks_total",
             field=models.PositiveIntegerField(default=0),
         ),
     ]

@@ -16,7 +16,6 @@ from objectives.models import Guardrail, GuardrailVersion, Objective
 from objectives.policy import (
     Policy,
     PolicyError,
-    active_rules,
     export_policy,
     import_policy,
     parse_policy,
@@ -24,6 +23,7 @@ from objectives.policy import (
     policy_version,
     validate_policy,
 )
+from objectives.selectors import active_rules
 from tests.factories import guardrail_admin
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "policy.json"
