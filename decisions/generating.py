@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from decisions import audit, selectors
 from decisions.engine import proposing
-from decisions.engine.allocation import allocate_detailed, bounds_from_limits
+from decisions.engine.allocation import allocate_detailed
 from decisions.engine.anomalies import detect_anomalies
 from decisions.engine.curves import fit_curves
 from decisions.engine.types import CurveFit, FittedCurve
@@ -325,25 +325,13 @@ def _hold_ineligible(ctx: Context, anomalies: dict) -> int:
 
 
 def _bounds(ctx: Context):
-    limits = [guardrails.budget_limits(ctx.facts[c.external_id], ctx.rules) for c in ctx.campaigns]
-    seen_max = np.array([f.curve.spend_max if f is not None else np.nan for f in ctx.fits])
-    upper = np.array([high for _, high, _ in limits])
-    for members, cap in guardrails.total_caps(ctx.facts, ctx.rules):
-        upper = _respect_partial_cap(ctx, upper, set(members), cap)
-    return bounds_from_limits(
+    return proposing.guardrail_bounds(
         ctx.current,
-        max_change_pct=float(setting("WAYPOINT_MAX_STEP_PCT", 50)),
-        budget_min=np.array([low for low, _, _ in limits]),
-        budget_max=upper,
-        seen_max=seen_max,
+        facts=[ctx.facts[c.external_id] for c in ctx.campaigns],
+        rules=ctx.rules,
+        fits=ctx.fits,
+        max_step_pct=float(setting("WAYPOINT_MAX_STEP_PCT", 50)),
     )
-
-
-def _respect_partial_cap(ctx: Context, upper: np.ndarray, members: set[str], cap: float) -> np.ndarray:
-    """A budget cap over some campaigns: none of them may grow past the room left under the cap."""
-    inside = np.array([c.external_id in members for c in ctx.campaigns])
-    room = max(cap - float(ctx.current[inside].sum()), 0.0)
-    return np.where(inside, np.minimum(upper, ctx.current + room), upper)
 
 
 def _shift_drafts(ctx: Context) -> list[proposing.Draft]:

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from decisions.engine.types import Anomaly, CurveFit
+from decisions.engine.allocation import bounds_from_limits
+from decisions.engine.types import Anomaly, Bounds, CurveFit
+from objectives import guardrails
 
 DAYS_PER_WEEK = 7
 LEVEL = 0.8  # the impact interval shown to reviewers
@@ -47,6 +49,31 @@ class Pair:
     donor: int
     receiver: int
     amount: float
+
+
+def guardrail_bounds(
+    current: np.ndarray,
+    *,
+    facts: list[guardrails.CampaignFacts],
+    rules: list[guardrails.Rule],
+    fits: list[CurveFit | None],
+    max_step_pct: float,
+) -> Bounds:
+    """Per-campaign budget bounds from the block-level guardrails, the engine's own step limit and the data seen."""
+    limits = [guardrails.budget_limits(f, rules) for f in facts]
+    upper = np.array([high for _, high, _ in limits])
+    for members, cap in guardrails.total_caps(facts, rules):
+        inside = np.array([f.external_id in set(members) for f in facts])
+        # A cap over some campaigns: none of them may grow past the room left under it.
+        room = max(cap - float(current[inside].sum()), 0.0)
+        upper = np.where(inside, np.minimum(upper, current + room), upper)
+    return bounds_from_limits(
+        current,
+        max_change_pct=max_step_pct,
+        budget_min=np.array([low for low, _, _ in limits]),
+        budget_max=upper,
+        seen_max=np.array([f.curve.spend_max if f is not None else np.nan for f in fits]),
+    )
 
 
 def pair_moves(current: np.ndarray, budgets: np.ndarray, *, min_move: float) -> list[Pair]:
