@@ -149,3 +149,19 @@ def test_bounds_from_limits_caps_growth_at_the_seen_range_plus_the_change_cap():
     )
     assert bounds.upper == pytest.approx([120.0, 120.0, 100.0])
     assert bounds.lower == pytest.approx([80.0, 100.0, 80.0])
+
+
+def test_it_holds_a_protected_campaign_above_its_budget_maximum_instead_of_breaking_either_rule():
+    current = np.array([300.0, 100.0])
+    bounds = bounds_from_limits(current, budget_max=200.0, no_cut=np.array([True, False]))
+    assert bounds.lower[0] == bounds.upper[0] == 300.0
+    assert bounds.upper[1] == 200.0
+
+
+def test_it_keeps_a_campaign_without_a_curve_at_its_current_budget():
+    curves = [None, _curve(500.0, 100.0, 1.0), _curve(3000.0, 100.0, 1.0)]
+    current = np.array([80.0, 100.0, 100.0])
+    result = allocate_detailed(curves, current, bounds_from_limits(current, max_change_pct=50))
+    assert result.held[0] and result.budgets[0] == 80.0
+    assert result.budgets[2] > 100.0
+    assert result.budgets.sum() == pytest.approx(current.sum())
