@@ -125,6 +125,8 @@ def parse_count(text: str) -> int | None:
 
 def parse_quantity(text: str) -> float | None:
     value = _not_negative(_number(text))
+    if value is not None and value >= MAX_MONEY:
+        raise ValueError("too large")
     return None if value is None else float(value)
 
 
@@ -575,12 +577,20 @@ def import_run_execute(*, run: ImportRun, stream: BinaryIO | None = None) -> Imp
                 on_progress=lambda bytes_read, rows_read: publish_progress(run.pk, bytes_read, rows_read),
             )
     except OSError as exc:
-        outcome = ImportOutcome(filename=run.filename, dry_run=run.dry_run, problem_count=1)
-        outcome.problems = [str(Problem(0, "file", run.stored_path, f"cannot be read ({exc.strerror})"))]
+        outcome = _failed(run, Problem(0, "file", run.stored_path, f"cannot be read ({exc.strerror})"))
+    except Exception as exc:
+        # The transaction rolled back; the run must not look busy forever. The error still reaches the logs.
+        _finish_run(run, _failed(run, Problem(0, "import", type(exc).__name__, "stopped unexpectedly")))
+        forget_progress(run.pk)
+        raise
     if not outcome.ok or run.dry_run:
         _finish_run(run, outcome)
     forget_progress(run.pk)
     return outcome
+
+
+def _failed(run: ImportRun, problem: Problem) -> ImportOutcome:
+    return ImportOutcome(filename=run.filename, dry_run=run.dry_run, problems=[str(problem)], problem_count=1)
 
 
 # Inside the import's transaction an update of the run would stay invisible to the polling page until

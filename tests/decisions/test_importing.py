@@ -87,6 +87,11 @@ def test_it_refuses_malformed_or_negative_money(text, reason):
         importing.parse_money(text)
 
 
+def test_it_refuses_an_absurdly_large_quantity():
+    with pytest.raises(ValueError, match="too large"):
+        importing.parse_quantity("9" * 400)
+
+
 def test_it_refuses_a_fractional_count():
     assert importing.parse_count("12,345") == 12345
     with pytest.raises(ValueError, match="whole number"):
@@ -388,6 +393,17 @@ def test_a_run_whose_file_is_gone_fails_with_a_reason(tmp_path):
     run.refresh_from_db()
     assert run.status == ImportRun.Status.FAILED
     assert "cannot be read" in run.errors[0]
+
+
+@pytest.mark.django_db
+def test_a_run_that_breaks_unexpectedly_is_marked_failed_not_left_running():
+    run = importing.import_run_create(filename="generic.csv", size_bytes=10)
+    stream = io.BytesIO(fixture_bytes("generic.csv"))
+    stream.close()
+    with pytest.raises(ValueError, match="closed file"):
+        importing.import_run_execute(run=run, stream=stream)
+    run.refresh_from_db()
+    assert (run.status, run.errors) == ("failed", ["line 0: import: ValueError: stopped unexpectedly"])
 
 
 @pytest.mark.django_db
