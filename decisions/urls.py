@@ -1,6 +1,6 @@
 from django.urls import path
 
-from decisions.views import imports, pages
+from decisions.views import imports, pages, runs
 
 app_name = "decisions"
 urlpatterns = [
@@ -8,6 +8,9 @@ urlpatterns = [
     path("history/", pages.history, name="history"),
     path("reports/", pages.reports, name="reports"),
     path("data/", pages.data, name="data"),
+    path("runs/", runs.run_list, name="runs"),
+    path("runs/generate/", runs.run_generate, name="run-generate"),
+    path("runs/<int:pk>/", runs.run_detail, name="run"),
     # --- data import (decisions/views/imports.py) ---
     path("data/import/", imports.import_form, name="import"),
     path("data/imports/<int:pk>/", imports.import_run, name="import-run"),
