@@ -12,6 +12,11 @@ from decisions.models import Application
 @shared_task(bind=True, max_retries=None, acks_late=True)
 def apply_application(self, application_id: int) -> str:
     application = applying.application_apply(application_id=application_id)
+    # Run eagerly (no broker) there is nowhere to park a countdown, and an
+    # eager Retry would surface as an error: try again here, at once, until
+    # the row succeeds or runs out of attempts (the service counts them).
+    while self.request.is_eager and application is not None and application.status == Application.Status.PENDING:
+        application = applying.application_apply(application_id=application_id)
     if application is None:
         return "missing"
     if application.status == Application.Status.PENDING:
