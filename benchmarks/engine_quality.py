@@ -1,0 +1,420 @@
+"""Quality of the proposal engine on simulated worlds whose true response curves are known.
+
+    .venv/bin/python -m benchmarks.engine_quality [--seeds 20] [--campaigns 40] [--window-days 90]
+
+For every seed, history length (30, 90, 180 days) and historical spend
+variation (low: budgets wandered ±3%, high: 0.5×–1.5×), the engine runs the
+production path of decisions/generating.py without the database: fit curves
+on the data window → hold campaigns the guardrails or the anomaly test keep
+out → guardrail_bounds → allocate_detailed → pair_moves → one budget-shift
+draft per pair (plus pause/cut drafts for anomalies). Drafts a block rule
+fails are dropped, as the generation service drops them; the rest are all
+approved.
+
+Two tables:
+
+- quality grid: the share of the achievable uplift captured,
+  (true value of the proposed budgets − today's) / (oracle under the same
+  bounds and total − today's), median and worst decile over seeds; the share
+  of budget shifts whose true weekly impact falls inside their 80% interval;
+  the block-rule failures among the drafts; the number of proposals.
+- vanity trap: true pipeline gained per week by the engine against a
+  ROAS-greedy baseline that moves budget from the lowest platform-reported
+  ROAS to the highest (what ad platforms' own recommendations do), inside
+  the same bounds.
+
+Goals: median captured ≥ 85% at 90 days, worst decile never below today's
+value, no guardrail violation, and ≥ 2× the baseline's true gain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+
+from decisions.engine import proposing
+from decisions.engine import simulator as sim
+from decisions.engine.allocation import allocate_detailed
+from decisions.engine.anomalies import detect_anomalies
+from decisions.engine.curves import fit_curves
+from decisions.engine.types import Bounds
+from objectives import guardrails
+from objectives.guardrails import CampaignFacts, Rule
+
+HISTORY_DAYS = (30, 90, 180)
+VARIATIONS = ("low", "high")
+METRIC = "pipeline_value"
+
+# The generation service's defaults (decisions/generating.py reads them from
+# settings; config/settings.py sets none of them), so the benchmark measures
+# what a fresh install proposes.
+WINDOW_DAYS = 90  # WAYPOINT_WINDOW_DAYS
+MAX_STEP_PCT = 50.0  # WAYPOINT_MAX_STEP_PCT
+MIN_MOVE = 5.0  # WAYPOINT_MIN_MOVE
+MIN_MOVE_PCT = 0.03  # WAYPOINT_MIN_MOVE_PCT
+MAX_P_LOSS = 0.35  # WAYPOINT_MAX_P_LOSS
+N_DRAWS = 200  # WAYPOINT_N_DRAWS
+RECENT_DAYS = 28  # generating.RECENT_DAYS: the platform view's window
+EVIDENCE_WINDOW_DAYS = 90  # decisions.selectors.EVIDENCE_WINDOW_DAYS
+
+# A fixed calendar, so a seed gives the same numbers on any day it is run.
+END_DATE = date(2026, 11, 20)
+TODAY = END_DATE + timedelta(days=1)
+
+GOAL_MEDIAN = 0.85
+GOAL_DAYS = 90
+GOAL_RATIO = 2.0
+
+
+# --- the team's rules -----------------------------------------------------------------
+
+
+def starter_rules(world: sim.World) -> list[Rule]:
+    """The demo's starter guardrails (decisions/demo.py), one of each kind, as the checker's Rules."""
+    total = sum(c.daily_budget for c in world.campaigns)
+    return [
+        Rule("Move a budget by at most 30% at a time", "max_budget_change_pct", params={"pct": 30}),
+        Rule("Daily budget between 10 and 2,000", "budget_bounds", params={"min": 10, "max": 2000}),
+        # Room to grow by a tenth, rounded up to the next hundred.
+        Rule("Total daily budget cap", "total_budget_cap", params={"amount": int(-(-total * 1.1 // 100) * 100)}),
+        Rule("Never pause or cut brand campaigns", "protected_campaigns", params={"tag": "brand"}),
+        Rule(
+            "No spend increase on sensitive audiences",
+            "forbidden_audiences",
+            params={"segments": ["under_18", "lookalike_sensitive"]},
+        ),
+        Rule(
+            "Brand voice in proposal copy",
+            "brand_voice",
+            severity="warn",
+            params={"banned_phrases": ["guaranteed", "risk-free", "cheapest"], "required_phrases": []},
+        ),
+        Rule("One applied change per campaign per week", "cooldown", severity="warn", params={"days": 7}),
+        Rule("At least 28 days and 5 conversions of evidence", "min_evidence", params={"days": 28, "conversions": 5}),
+    ]
+
+
+def campaign_facts(world: sim.World, history: sim.SimHistory) -> dict[str, CampaignFacts]:
+    """What decisions.selectors.campaign_facts would read from the database after importing `history`."""
+    since = TODAY - timedelta(days=EVIDENCE_WINDOW_DAYS)
+    recent = np.array([since < d <= TODAY for d in history.dates])
+    facts = {}
+    for i, c in enumerate(world.campaigns):
+        facts[c.external_id] = CampaignFacts(
+            external_id=c.external_id,
+            channel=c.channel,
+            tags=c.tags,
+            audience=c.audience,
+            daily_budget=c.daily_budget,
+            status="active",
+            evidence_days=int((history.spend[i, recent] > 0).sum()),
+            evidence_conversions=float(history.leads[i, recent].sum()),
+        )
+    return facts
+
+
+# --- one run of the engine ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EngineRun:
+    bounds: Bounds  # guardrail bounds, with the campaigns no rule lets the engine touch pinned
+    eligible: np.ndarray  # False: a block rule (evidence, cooldown) keeps the engine away
+    drafts: list[proposing.Draft]  # everything the engine drafted
+    stored: list[proposing.Draft]  # the drafts the generation service would store (no block failure)
+    violations: int  # failing block verdicts over all drafts
+
+
+def run_engine(
+    world: sim.World, history: sim.SimHistory, *, rules: list[Rule], window_days: int, seed: int
+) -> EngineRun:
+    window = slice(-min(window_days, len(history.dates)), None)
+    spend, value = history.spend[:, window], history.pipeline_value[:, window]
+    fits = fit_curves(spend, value, n_draws=N_DRAWS, seed=seed)
+    anomalies = {a.index: a for a in detect_anomalies(spend, history.leads[:, window])}
+    facts = campaign_facts(world, history)
+    ids = world.external_ids
+    eligible = np.array([guardrails.may_propose(facts[e], rules, today=TODAY)[0] for e in ids])
+    # As generating._hold_ineligible: the allocator sees no curve where it may not act.
+    fits = [f if eligible[i] and i not in anomalies else None for i, f in enumerate(fits)]
+    current = world.budgets
+    bounds = proposing.guardrail_bounds(
+        current, facts=[facts[e] for e in ids], rules=rules, fits=fits, max_step_pct=MAX_STEP_PCT
+    )
+    allocation = allocate_detailed(
+        fits, current, bounds, min_move=MIN_MOVE, min_move_pct=MIN_MOVE_PCT, max_p_loss=MAX_P_LOSS
+    )
+    views = _views(world, spend[:, -RECENT_DAYS:], value[:, -RECENT_DAYS:], history.platform_revenue[:, window])
+    pairs = proposing.pair_moves(current, allocation.budgets, min_move=MIN_MOVE)
+    drafts = [
+        proposing.shift_draft(
+            pair, current=current, fits=fits, views=views, metric=METRIC, marginal_level=allocation.marginal_level
+        )
+        for pair in pairs
+    ]
+    drafts += _anomaly_drafts(anomalies, world=world, views=views, value=value, eligible=eligible)
+    stored, violations = [], 0
+    for draft in drafts:
+        failures = block_failures(draft, rules=rules, facts=facts)
+        violations += failures
+        if not failures:
+            stored.append(draft)
+    pinned = Bounds(lower=np.where(eligible, bounds.lower, current), upper=np.where(eligible, bounds.upper, current))
+    return EngineRun(bounds=pinned, eligible=eligible, drafts=drafts, stored=stored, violations=violations)
+
+
+def _views(world, recent_spend, recent_value, platform_revenue) -> list[proposing.CampaignView]:
+    recent_platform = platform_revenue[:, -RECENT_DAYS:].sum(axis=1)
+    spent = recent_spend.sum(axis=1)
+    return [
+        proposing.CampaignView(
+            external_id=c.external_id,
+            name=c.name,
+            platform_roas=float(recent_platform[i] / spent[i]) if spent[i] > 0 else None,
+            objective_per_spend=float(recent_value[i].sum() / spent[i]) if spent[i] > 0 else None,
+        )
+        for i, c in enumerate(world.campaigns)
+    ]
+
+
+def _anomaly_drafts(anomalies, *, world, views, value, eligible) -> list[proposing.Draft]:
+    recent = value[:, -RECENT_DAYS:]
+    return [
+        proposing.pause_draft(
+            anomaly,
+            view=views[i],
+            budget=float(world.budgets[i]),
+            metric=METRIC,
+            recent_value_per_day=float(np.nanmean(recent[i])),
+        )
+        for i, anomaly in anomalies.items()
+    ]
+
+
+def block_failures(draft: proposing.Draft, *, rules: list[Rule], facts: dict[str, CampaignFacts]) -> int:
+    changes = [guardrails.Change(c["campaign"], c["field"], c["from"], c["to"]) for c in draft.changes]
+    verdicts = guardrails.check(changes, rules=rules, campaigns=facts, today=TODAY)
+    return sum(1 for v in verdicts if v.severity == "block" and not v.passed)
+
+
+# --- judging it against the truth -------------------------------------------------------------
+
+
+def applied(world: sim.World, drafts: list[proposing.Draft]) -> np.ndarray:
+    """Today's budgets with every draft approved; a paused campaign spends nothing."""
+    budgets = world.budgets.copy()
+    index = {e: i for i, e in enumerate(world.external_ids)}
+    for draft in drafts:
+        for change in draft.changes:
+            i = index[change["campaign"]]
+            if change["field"] == guardrails.BUDGET:
+                budgets[i] = float(change["to"])
+            elif change["field"] == guardrails.STATUS and change["to"] == guardrails.PAUSED:
+                budgets[i] = 0.0
+    return budgets
+
+
+def true_weekly_impact(world: sim.World, draft: proposing.Draft) -> float:
+    before = world.budgets.copy()
+    after = applied(world, [draft])
+    return proposing.DAYS_PER_WEEK * (sim.true_value(world, after) - sim.true_value(world, before))
+
+
+def roas_greedy(current: np.ndarray, bounds: Bounds, roas: np.ndarray) -> np.ndarray:
+    """Fill the highest platform ROAS to its upper bound from the lowest's cuts, same total, same bounds."""
+    budgets = current.astype(float).copy()
+    order = np.argsort(-np.nan_to_num(roas, nan=-np.inf), kind="stable")
+    top, bottom = 0, len(order) - 1
+    while top < bottom:
+        receiver, donor = order[top], order[bottom]
+        room = bounds.upper[receiver] - budgets[receiver]
+        spare = budgets[donor] - bounds.lower[donor]
+        if room <= 1e-9:
+            top += 1
+        elif spare <= 1e-9:
+            bottom -= 1
+        else:
+            amount = min(room, spare)
+            budgets[receiver] += amount
+            budgets[donor] -= amount
+    return budgets
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    days: int
+    variation: str
+    seed: int
+    current: float  # true pipeline value per day at today's budgets
+    proposed: float
+    oracle: float
+    baseline: float  # ROAS-greedy
+    shifts: int
+    covered: int
+    anomaly_drafts: int
+    violations: int
+    seconds: float
+
+    @property
+    def captured(self) -> float:
+        achievable = self.oracle - self.current
+        return (self.proposed - self.current) / achievable if achievable > 1e-9 else float("nan")
+
+
+def evaluate(
+    *, seed: int, days: int, variation: str, n_campaigns: int = 40, window_days: int = WINDOW_DAYS
+) -> SeedResult:
+    started = time.perf_counter()
+    world = sim.make_world(n_campaigns, seed)
+    history = sim.simulate_history(world, days=days, end_date=END_DATE, spend_variation=variation)
+    rules = starter_rules(world)
+    run = run_engine(world, history, rules=rules, window_days=window_days, seed=seed)
+    current = world.budgets
+    oracle = sim.oracle_budgets(world, total=float(current.sum()), lower=run.bounds.lower, upper=run.bounds.upper)
+    recent = slice(-min(RECENT_DAYS, days), None)
+    spent = history.spend[:, recent].sum(axis=1)
+    roas = np.where(spent > 0, history.platform_revenue[:, recent].sum(axis=1) / np.maximum(spent, 1e-12), np.nan)
+    shifts = [d for d in run.stored if d.kind == "budget_shift"]
+    covered = sum(d.expected["low"] <= true_weekly_impact(world, d) <= d.expected["high"] for d in shifts)
+    return SeedResult(
+        days=days,
+        variation=variation,
+        seed=seed,
+        current=sim.true_value(world, current),
+        proposed=sim.true_value(world, applied(world, run.stored)),
+        oracle=sim.true_value(world, oracle),
+        baseline=sim.true_value(world, roas_greedy(current, run.bounds, roas)),
+        shifts=len(shifts),
+        covered=int(covered),
+        anomaly_drafts=len(run.stored) - len(shifts),
+        violations=run.violations,
+        seconds=time.perf_counter() - started,
+    )
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    days: int
+    variation: str
+    median: float
+    worst_decile: float
+    below_current: int  # seeds whose proposals lose true value
+    coverage: float
+    violations: int
+    proposals: int
+    anomaly_drafts: int
+    gain: float  # mean true pipeline gained per week, engine
+    baseline_gain: float  # same, ROAS-greedy
+    seeds: int
+
+
+def summarise(results: list[SeedResult]) -> list[Cell]:
+    cells = []
+    for days in sorted({r.days for r in results}):
+        for variation in [v for v in VARIATIONS if any(r.variation == v for r in results)]:
+            rs = [r for r in results if r.days == days and r.variation == variation]
+            if not rs:
+                continue
+            captured = np.array([r.captured for r in rs])
+            shifts = sum(r.shifts for r in rs)
+            cells.append(
+                Cell(
+                    days=days,
+                    variation=variation,
+                    median=float(np.nanmedian(captured)),
+                    worst_decile=float(np.nanquantile(captured, 0.1)),
+                    below_current=sum(r.proposed < r.current - 1e-9 for r in rs),
+                    coverage=sum(r.covered for r in rs) / shifts if shifts else float("nan"),
+                    violations=sum(r.violations for r in rs),
+                    proposals=shifts + sum(r.anomaly_drafts for r in rs),
+                    anomaly_drafts=sum(r.anomaly_drafts for r in rs),
+                    gain=7 * float(np.mean([r.proposed - r.current for r in rs])),
+                    baseline_gain=7 * float(np.mean([r.baseline - r.current for r in rs])),
+                    seeds=len(rs),
+                )
+            )
+    return cells
+
+
+def ratio(cell: Cell) -> float:
+    return cell.gain / cell.baseline_gain if cell.baseline_gain > 0 else float("inf")
+
+
+def quality_table(cells: list[Cell]) -> str:
+    head = f"{'history':>8} {'variation':>9} {'median':>8} {'worst 10%':>10} {'< today':>8} {'coverage':>9}"
+    head += f" {'violations':>11} {'proposals':>10} {'anomaly':>8}"
+    lines = [head]
+    for c in cells:
+        lines.append(
+            f"{c.days:>7}d {c.variation:>9} {c.median:>8.1%} {c.worst_decile:>10.1%} {c.below_current:>5}/{c.seeds:<2}"
+            f" {c.coverage:>9.1%} {c.violations:>11} {c.proposals:>10} {c.anomaly_drafts:>8}"
+        )
+    return "\n".join(lines)
+
+
+def vanity_table(cells: list[Cell]) -> str:
+    lines = [f"{'history':>8} {'variation':>9} {'Waypoint $/wk':>14} {'ROAS-greedy $/wk':>17} {'ratio':>16}"]
+    for c in cells:
+        shown = f"{ratio(c):.1f}x" if c.baseline_gain > 0 else "baseline loses"
+        lines.append(f"{c.days:>7}d {c.variation:>9} {c.gain:>14,.0f} {c.baseline_gain:>17,.0f} {shown:>16}")
+    return "\n".join(lines)
+
+
+def goals(cells: list[Cell]) -> list[tuple[str, bool]]:
+    at_goal = [c for c in cells if c.days == GOAL_DAYS]
+    return [
+        (
+            f"median captured ≥ {GOAL_MEDIAN:.0%} at {GOAL_DAYS} days",
+            bool(at_goal) and all(c.median >= GOAL_MEDIAN for c in at_goal),
+        ),
+        ("worst decile never below today's value", all(c.worst_decile >= 0 for c in cells)),
+        ("0 guardrail violations", all(c.violations == 0 for c in cells)),
+        (
+            f"vanity trap: true pipeline gain ≥ {GOAL_RATIO:.0f}× the ROAS-greedy baseline's",
+            all(c.gain > 0 and c.gain >= GOAL_RATIO * c.baseline_gain for c in cells),
+        ),
+    ]
+
+
+def run_grid(
+    *, seeds: int, n_campaigns: int, days: tuple[int, ...] = HISTORY_DAYS, window_days: int = WINDOW_DAYS
+) -> list[SeedResult]:
+    return [
+        evaluate(seed=seed, days=d, variation=v, n_campaigns=n_campaigns, window_days=window_days)
+        for d in days
+        for v in VARIATIONS
+        for seed in range(1, seeds + 1)
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--campaigns", type=int, default=40)
+    parser.add_argument("--window-days", type=int, default=WINDOW_DAYS, help="days the engine fits on (production: 90)")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    cells = summarise(run_grid(seeds=args.seeds, n_campaigns=args.campaigns, window_days=args.window_days))
+    print(
+        f"Engine quality: {args.seeds} seeds × {args.campaigns} campaigns, fitted on the last "
+        f"{args.window_days} days at most, starter guardrails\n"
+    )
+    print("Share of the achievable uplift captured (oracle under the same bounds and total)")
+    print(quality_table(cells))
+    print("\nVanity trap: objective pipeline, mean true pipeline gained per week against today's budgets")
+    print(vanity_table(cells))
+    print()
+    for name, met in goals(cells):
+        print(f"{'met' if met else 'NOT met'}: {name}")
+    print(f"\n{time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
