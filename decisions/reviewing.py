@@ -237,6 +237,7 @@ def _approve(
     override_reason: str,
     context: GuardrailContext | None = None,
     bulk: bool = False,
+    note: str = "",
 ) -> Review:
     now = timezone.now()
     _check_still_pending(proposal, now)
@@ -251,7 +252,7 @@ def _approve(
         reviewer_label=audit.actor_label(actor),
         decision=decision,
         final_changes=final_changes,
-        note=override_reason.strip(),
+        note="\n".join(text.strip() for text in (note, override_reason) if text.strip()),
     )
     edited = decision == Review.Decision.EDITED
     audit.record(
@@ -260,7 +261,7 @@ def _approve(
         proposal=proposal,
         machine_payload=_machine_payload(proposal, verdicts),
         human_payload={"decision": decision, "final_changes": final_changes, "bulk": bulk},
-        reason=override_reason.strip(),
+        reason=review.note,
     )
     _record_overrides(
         proposal=proposal,
@@ -324,9 +325,18 @@ def _clean_target(field: str, value):
 
 @transaction.atomic
 def proposal_edit_and_approve(
-    *, proposal: Proposal, actor, final_changes: list[dict], confirm_warnings: bool = False, override_reason: str = ""
+    *,
+    proposal: Proposal,
+    actor,
+    final_changes: list[dict],
+    note: str = "",
+    confirm_warnings: bool = False,
+    override_reason: str = "",
 ) -> Review:
-    """Approve with the reviewer's values; the machine's stay in proposal.changes, the human's in the review."""
+    """Approve with the reviewer's values; the machine's stay in proposal.changes, the human's in the review.
+
+    `note` says why the values changed; it is kept with the review and the audit event.
+    """
     _require_reviewer(actor)
     cleaned = clean_final_changes(proposal, final_changes)
     # Saving the machine's own values is a plain approval, not an override.
@@ -338,6 +348,7 @@ def proposal_edit_and_approve(
         decision=decision,
         confirm_warnings=confirm_warnings,
         override_reason=override_reason,
+        note=note,
     )
 
 
@@ -380,7 +391,13 @@ def proposals_bulk_approve(*, proposals: Iterable[Proposal], actor) -> BulkResul
     _require_reviewer(actor)
     context = guardrail_context()
     approved = held = decided = 0
+    now = timezone.now()
     for proposal in proposals:
+        try:
+            _check_still_pending(proposal, now)
+        except InvalidTransition:
+            decided += 1
+            continue
         if not all(v.passed for v in current_verdicts(proposal, context=context)):
             held += 1
             continue

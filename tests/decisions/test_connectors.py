@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import json
+import os
 import threading
 import time
 from collections import Counter
@@ -10,11 +11,14 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.db import connection
 
+from config.celery import app
 from decisions import applying, outbox_tasks, reviewing
 from decisions.connectors import ConnectorError, get
 from decisions.connectors.webhook import sign
 from decisions.models import Application, AuditEvent, Campaign, Proposal
+from tests.celery_worker import running_worker
 from tests.factories import ProposalFactory, marketer
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +57,9 @@ class _Handler(BaseHTTPRequestHandler):
         expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
         signed = hmac.compare_digest(self.headers.get("X-Waypoint-Signature", ""), expected)
         with self.server.lock:
-            self.server.requests.append({"key": key, "signed": signed, "body": json.loads(body)})
+            self.server.requests.append(
+                {"key": key, "signed": signed, "body": json.loads(body), "at": time.monotonic()}
+            )
             step = self.server.script.pop(0) if self.server.script else "ok"
         if not signed:
             return self._answer(401)
@@ -187,3 +193,39 @@ def test_it_refuses_to_send_unsigned_or_to_a_non_http_url(settings):
 
 def test_the_task_reports_a_missing_row():
     assert outbox_tasks.apply_application.delay(987654).get() == "missing"
+
+
+@pytest.fixture
+def real_broker(transactional_db):
+    if connection.vendor != "postgresql" or not os.environ.get("REDIS_URL"):
+        pytest.skip("needs PostgreSQL and Redis (set DATABASE_URL and REDIS_URL)")
+    app.conf.task_always_eager = False
+    yield
+    app.conf.task_always_eager = True
+
+
+@pytest.mark.services
+@pytest.mark.slow
+def test_a_real_worker_backs_off_between_attempts_until_the_receiver_recovers(real_broker, receiver, monkeypatch):
+    server = receiver(["fail", "fail", "ok"])
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "tests.decisions.worker_settings")
+    monkeypatch.setenv("WAYPOINT_TEST_WEBHOOK_URL", server.url)
+    monkeypatch.setenv("WAYPOINT_TEST_WEBHOOK_SECRET", SECRET)
+    proposal = ProposalFactory(status=Proposal.Status.APPROVED)
+    # Written directly rather than through an approval, whose on-commit
+    # task would go to the shared default queue instead of this worker's.
+    application = Application.objects.create(
+        proposal=proposal, connector="webhook", changes=proposal.changes, idempotency_key="worker-backoff-test"
+    )
+
+    with running_worker() as queue:
+        result = outbox_tasks.apply_application.apply_async(args=[application.pk], queue=queue)
+        assert result.get(timeout=60) == Application.Status.SUCCEEDED
+
+    application.refresh_from_db()
+    assert (application.status, application.attempts) == (Application.Status.SUCCEEDED, 3)
+    assert Proposal.objects.get(pk=proposal.pk).status == Proposal.Status.APPLIED
+    gaps = [later["at"] - earlier["at"] for earlier, later in zip(server.requests, server.requests[1:], strict=False)]
+    assert len(gaps) == 2
+    assert gaps[0] >= 1.8 and gaps[1] >= 3.8  # 2 s, then 4 s of backoff
+    assert server.applied == {"worker-backoff-test": 1}

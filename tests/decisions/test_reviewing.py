@@ -217,18 +217,22 @@ def edited(proposal: Proposal, to) -> list[dict]:
 
 def test_editing_approves_with_the_humans_values_and_keeps_the_machines():
     proposal, actor = ProposalFactory(), marketer()
-    review = reviewing.proposal_edit_and_approve(proposal=proposal, actor=actor, final_changes=edited(proposal, 110))
+    review = reviewing.proposal_edit_and_approve(
+        proposal=proposal, actor=actor, final_changes=edited(proposal, 110), note="Finance caps us this month"
+    )
 
     proposal.refresh_from_db()
     assert proposal.status == Proposal.Status.APPROVED
     assert proposal.changes[0]["to"] == 120.0
     assert review.decision == Review.Decision.EDITED
     assert review.final_changes[0]["to"] == 110.0
+    assert review.note == "Finance caps us this month"
     assert Application.objects.get(proposal=proposal).changes[0]["to"] == 110.0
     event = AuditEvent.objects.get(proposal=proposal)
     assert event.action == "proposal.edited"
     assert event.machine_payload["changes"][0]["to"] == 120.0
     assert event.human_payload["final_changes"][0]["to"] == 110.0
+    assert event.reason == "Finance caps us this month"
 
 
 def test_an_edit_is_checked_against_the_guardrails_with_its_own_values():
