@@ -43,8 +43,9 @@ format: $(VENV)/.test-installed
 
 ## benchmarks: print the benchmark tables (see README "Benchmarks"); needs DATABASE_URL for PostgreSQL numbers
 benchmarks: $(VENV)/.test-installed
-	$(PY) -m benchmarks.import_benchmark
-	$(PY) -m benchmarks.engine_speed
+	$(PY) benchmarks/import_benchmark.py
+	$(PY) benchmarks/engine_speed.py
+	$(PY) -m benchmarks.engine_quality
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts

@@ -18,7 +18,8 @@ from django.db import transaction
 from decisions import audit, roles, services
 from decisions.engine.simulator import SimHistory, World, make_world, simulate_history
 from decisions.models import Campaign, DailyMetric
-from objectives.models import Guardrail, GuardrailKind, GuardrailVersion, Metric, Objective, Severity
+from objectives import services as objective_services
+from objectives.models import Guardrail, GuardrailKind, Metric, Objective, Severity
 
 SEEDER_LABEL = "seed_demo"
 
@@ -207,25 +208,6 @@ def _create_guardrails(world: World) -> tuple[str, ...]:
     for spec in starter_guardrails(world):
         if Guardrail.objects.filter(name=spec["name"]).exists():
             continue
-        guardrail = Guardrail.objects.create(scope={}, version=1, is_active=True, **spec)
-        version = GuardrailVersion.objects.create(
-            guardrail=guardrail,
-            version=1,
-            name=guardrail.name,
-            kind=guardrail.kind,
-            scope=guardrail.scope,
-            severity=guardrail.severity,
-            params=guardrail.params,
-            is_active=True,
-            changed_by_label=SEEDER_LABEL,
-            reason="Demo starter set",
-        )
-        audit.record(
-            action="guardrail.created",
-            label=SEEDER_LABEL,
-            guardrail=guardrail,
-            human_payload=version.snapshot(),
-            reason="Demo starter set",
-        )
-        created.append(guardrail.name)
+        objective_services.guardrail_create(**spec, reason="Demo starter set")
+        created.append(spec["name"])
     return tuple(created)

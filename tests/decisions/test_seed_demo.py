@@ -101,7 +101,7 @@ def test_it_creates_one_guardrail_of_each_kind_with_a_first_version_and_an_audit
         version = GuardrailVersion.objects.get(guardrail=guardrail)
         assert (guardrail.version, version.version) == (1, 1)
         event = AuditEvent.objects.get(action="guardrail.created", guardrail=guardrail)
-        assert event.human_payload == version.snapshot()
+        assert event.human_payload == {**version.snapshot(), "version": 1}
     assert audit.verify_chain() is None
 
 
