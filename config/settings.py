@@ -136,6 +136,17 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
+# --- Engine and apply ------------------------------------------------------------
+WAYPOINT_WINDOW_DAYS = int(os.environ.get("WAYPOINT_WINDOW_DAYS", "90"))
+WAYPOINT_PROPOSAL_TTL_HOURS = float(os.environ.get("WAYPOINT_PROPOSAL_TTL_HOURS", "72"))
+WAYPOINT_MAX_P_LOSS = float(os.environ.get("WAYPOINT_MAX_P_LOSS", "0.35"))
+# How approved changes reach the ad platforms: "ledger" (Waypoint's own record) or "webhook".
+WAYPOINT_CONNECTOR = os.environ.get("WAYPOINT_CONNECTOR", "ledger")
+WAYPOINT_WEBHOOK_URL = os.environ.get("WAYPOINT_WEBHOOK_URL", "")
+WAYPOINT_WEBHOOK_SECRET = os.environ.get("WAYPOINT_WEBHOOK_SECRET", "")
+WAYPOINT_WEBHOOK_TIMEOUT = float(os.environ.get("WAYPOINT_WEBHOOK_TIMEOUT", "10"))
+WAYPOINT_APPLY_MAX_ATTEMPTS = int(os.environ.get("WAYPOINT_APPLY_MAX_ATTEMPTS", "5"))
+
 # --- Email -----------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
