@@ -17,7 +17,10 @@ Two tables:
   (true value of the proposed budgets − today's) / (oracle under the same
   bounds and total − today's), median and worst decile over seeds; the share
   of budget shifts whose true weekly impact falls inside their 80% interval;
-  the block-rule failures among the drafts; the number of proposals.
+  the block-rule failures among the drafts; the number of proposals (and
+  how many of them are anomaly pauses/cuts); and the median share the
+  allocator's own budgets capture before they are paired into proposals, so
+  a gap between the two columns is what pairing gives up.
 - vanity trap: true pipeline gained per week by the engine against a
   ROAS-greedy baseline that moves budget from the lowest platform-reported
   ROAS to the highest (what ad platforms' own recommendations do), inside
@@ -124,6 +127,7 @@ def campaign_facts(world: sim.World, history: sim.SimHistory) -> dict[str, Campa
 class EngineRun:
     bounds: Bounds  # guardrail bounds, with the campaigns no rule lets the engine touch pinned
     eligible: np.ndarray  # False: a block rule (evidence, cooldown) keeps the engine away
+    allocated: np.ndarray  # the allocator's budgets, before pairing into proposals
     drafts: list[proposing.Draft]  # everything the engine drafted
     stored: list[proposing.Draft]  # the drafts the generation service would store (no block failure)
     violations: int  # failing block verdicts over all drafts
@@ -164,7 +168,14 @@ def run_engine(
         if not failures:
             stored.append(draft)
     pinned = Bounds(lower=np.where(eligible, bounds.lower, current), upper=np.where(eligible, bounds.upper, current))
-    return EngineRun(bounds=pinned, eligible=eligible, drafts=drafts, stored=stored, violations=violations)
+    return EngineRun(
+        bounds=pinned,
+        eligible=eligible,
+        allocated=allocation.budgets,
+        drafts=drafts,
+        stored=stored,
+        violations=violations,
+    )
 
 
 def _views(world, recent_spend, recent_value, platform_revenue) -> list[proposing.CampaignView]:
@@ -251,6 +262,7 @@ class SeedResult:
     seed: int
     current: float  # true pipeline value per day at today's budgets
     proposed: float
+    allocated: float  # what the allocator's budgets would earn, had pairing kept every move
     oracle: float
     baseline: float  # ROAS-greedy
     shifts: int
@@ -261,8 +273,15 @@ class SeedResult:
 
     @property
     def captured(self) -> float:
+        return self._share(self.proposed)
+
+    @property
+    def captured_by_allocator(self) -> float:
+        return self._share(self.allocated)
+
+    def _share(self, value: float) -> float:
         achievable = self.oracle - self.current
-        return (self.proposed - self.current) / achievable if achievable > 1e-9 else float("nan")
+        return (value - self.current) / achievable if achievable > 1e-9 else float("nan")
 
 
 def evaluate(
@@ -286,6 +305,7 @@ def evaluate(
         seed=seed,
         current=sim.true_value(world, current),
         proposed=sim.true_value(world, applied(world, run.stored)),
+        allocated=sim.true_value(world, run.allocated),
         oracle=sim.true_value(world, oracle),
         baseline=sim.true_value(world, roas_greedy(current, run.bounds, roas)),
         shifts=len(shifts),
@@ -305,6 +325,7 @@ class Cell:
     variation: str
     median: float
     worst_decile: float
+    allocator_median: float  # the same median before pairing: what pairing gives up
     below_current: int  # seeds whose proposals lose true value
     coverage: float
     violations: int
@@ -330,6 +351,7 @@ def summarise(results: list[SeedResult]) -> list[Cell]:
                     variation=variation,
                     median=float(np.nanmedian(captured)),
                     worst_decile=float(np.nanquantile(captured, 0.1)),
+                    allocator_median=float(np.nanmedian([r.captured_by_allocator for r in rs])),
                     below_current=sum(r.proposed < r.current - 1e-9 for r in rs),
                     coverage=sum(r.covered for r in rs) / shifts if shifts else float("nan"),
                     violations=sum(r.violations for r in rs),
@@ -349,12 +371,13 @@ def ratio(cell: Cell) -> float:
 
 def quality_table(cells: list[Cell]) -> str:
     head = f"{'history':>8} {'variation':>9} {'median':>8} {'worst 10%':>10} {'< today':>8} {'coverage':>9}"
-    head += f" {'violations':>11} {'proposals':>10} {'anomaly':>8}"
+    head += f" {'violations':>11} {'proposals':>10} {'anomaly':>8} {'allocator':>10}"
     lines = [head]
     for c in cells:
         lines.append(
             f"{c.days:>7}d {c.variation:>9} {c.median:>8.1%} {c.worst_decile:>10.1%} {c.below_current:>5}/{c.seeds:<2}"
             f" {c.coverage:>9.1%} {c.violations:>11} {c.proposals:>10} {c.anomaly_drafts:>8}"
+            f" {c.allocator_median:>10.1%}"
         )
     return "\n".join(lines)
 
@@ -368,19 +391,22 @@ def vanity_table(cells: list[Cell]) -> str:
 
 
 def goals(cells: list[Cell]) -> list[tuple[str, bool]]:
+    """(what, met) per goal; the 90-day goal is judged per spend variation, since they differ most."""
     at_goal = [c for c in cells if c.days == GOAL_DAYS]
-    return [
+    verdicts = [
         (
-            f"median captured ≥ {GOAL_MEDIAN:.0%} at {GOAL_DAYS} days",
-            bool(at_goal) and all(c.median >= GOAL_MEDIAN for c in at_goal),
-        ),
-        ("worst decile never below today's value", all(c.worst_decile >= 0 for c in cells)),
-        ("0 guardrail violations", all(c.violations == 0 for c in cells)),
-        (
-            f"vanity trap: true pipeline gain ≥ {GOAL_RATIO:.0f}× the ROAS-greedy baseline's",
-            all(c.gain > 0 and c.gain >= GOAL_RATIO * c.baseline_gain for c in cells),
-        ),
+            f"median captured ≥ {GOAL_MEDIAN:.0%} at {GOAL_DAYS} days, {c.variation} variation ({c.median:.1%})",
+            c.median >= GOAL_MEDIAN,
+        )
+        for c in at_goal
     ]
+    worst = min(c.worst_decile for c in cells)
+    verdicts.append((f"worst decile never below today's value (lowest {worst:.1%})", worst >= 0))
+    violations = sum(c.violations for c in cells)
+    verdicts.append((f"0 guardrail violations ({violations})", violations == 0))
+    trap_met = all(c.gain > 0 and c.gain >= GOAL_RATIO * c.baseline_gain for c in cells)
+    verdicts.append((f"vanity trap: true pipeline gain ≥ {GOAL_RATIO:.0f}× the ROAS-greedy baseline's", trap_met))
+    return verdicts
 
 
 def run_grid(
@@ -406,7 +432,8 @@ def main(argv: list[str] | None = None) -> None:
         f"Engine quality: {args.seeds} seeds × {args.campaigns} campaigns, fitted on the last "
         f"{args.window_days} days at most, starter guardrails\n"
     )
-    print("Share of the achievable uplift captured (oracle under the same bounds and total)")
+    print("Share of the achievable uplift captured (oracle under the same bounds and total);")
+    print("'allocator' is the median share the allocator's budgets capture before pairing into proposals")
     print(quality_table(cells))
     print("\nVanity trap: objective pipeline, mean true pipeline gained per week against today's budgets")
     print(vanity_table(cells))

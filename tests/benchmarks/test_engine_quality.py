@@ -21,6 +21,7 @@ def test_it_reports_finite_quality_numbers_without_guardrail_violations(small_gr
     assert [(c.days, c.variation) for c in cells] == [(90, "low"), (90, "high")]
     for cell in cells:
         assert math.isfinite(cell.median) and math.isfinite(cell.worst_decile)
+        assert math.isfinite(cell.allocator_median)
         assert math.isfinite(cell.gain) and math.isfinite(cell.baseline_gain)
         assert 0.0 <= cell.coverage <= 1.0
         assert cell.proposals > 0
@@ -38,7 +39,7 @@ def test_it_prints_both_tables_and_a_verdict_per_goal(capsys):
     out = capsys.readouterr().out
 
     assert "worst 10%" in out and "ROAS-greedy" in out
-    assert sum(line.startswith(("met: ", "NOT met: ")) for line in out.splitlines()) == 4
+    assert sum(line.startswith(("met: ", "NOT met: ")) for line in out.splitlines()) == 5
 
 
 def test_the_roas_greedy_baseline_funds_the_highest_platform_roas_from_the_lowest():
