@@ -6,8 +6,8 @@ For every seed, history length (30, 90, 180 days) and historical spend
 variation (low: budgets wandered ±3%, high: 0.5×–1.5×), the engine runs the
 production path of decisions/generating.py without the database: fit curves
 on the data window → hold campaigns the guardrails or the anomaly test keep
-out → guardrail_bounds → allocate_detailed → pair_moves → one budget-shift
-draft per pair (plus pause/cut drafts for anomalies). Drafts a block rule
+out → guardrail_bounds → allocate_detailed → group_moves → one budget-shift
+draft per group (plus pause/cut drafts for anomalies). Drafts a block rule
 fails are dropped, as the generation service drops them; the rest are all
 approved.
 
@@ -153,12 +153,12 @@ def run_engine(
         fits, current, bounds, min_move=MIN_MOVE, min_move_pct=MIN_MOVE_PCT, max_p_loss=MAX_P_LOSS
     )
     views = _views(world, spend[:, -RECENT_DAYS:], value[:, -RECENT_DAYS:], history.platform_revenue[:, window])
-    pairs = proposing.pair_moves(current, allocation.budgets, min_move=MIN_MOVE)
+    groups = proposing.group_moves(current, allocation.budgets, min_move=MIN_MOVE)
     drafts = [
         proposing.shift_draft(
-            pair, current=current, fits=fits, views=views, metric=METRIC, marginal_level=allocation.marginal_level
+            group, current=current, fits=fits, views=views, metric=METRIC, marginal_level=allocation.marginal_level
         )
-        for pair in pairs
+        for group in groups
     ]
     drafts += _anomaly_drafts(anomalies, world=world, views=views, value=value, eligible=eligible)
     stored, violations = [], 0

@@ -346,17 +346,17 @@ def _shift_drafts(ctx: Context) -> list[proposing.Draft]:
         min_move_pct=float(setting("WAYPOINT_MIN_MOVE_PCT", 0.03)),
         max_p_loss=float(setting("WAYPOINT_MAX_P_LOSS", 0.35)),
     )
-    pairs = proposing.pair_moves(ctx.current, allocation.budgets, min_move=min_move)
+    groups = proposing.group_moves(ctx.current, allocation.budgets, min_move=min_move)
     return [
         proposing.shift_draft(
-            pair,
+            group,
             current=ctx.current,
             fits=ctx.fits,
             views=ctx.views,
             metric=ctx.run.metric,
             marginal_level=allocation.marginal_level,
         )
-        for pair in pairs
+        for group in groups
     ]
 
 

@@ -1,14 +1,14 @@
 """From an allocation to reviewable proposals: pairing, impact with intervals, rationale, evidence.
 
 Pure: takes arrays and fitted curves, returns `Draft`s; the generation service
-stores them. A budget shift pairs one campaign that gives budget with one that
-takes it, so each proposal is budget-neutral on its own and can be approved
-or rejected without touching any other: the largest cut funds the largest
-increase, the next the next, and a remainder too small to pair is dropped.
+stores them. A budget shift moves money between a handful of campaigns and is
+budget-neutral on its own, so it can be approved or rejected without touching
+any other proposal (see `group_moves`).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,10 +45,20 @@ class Draft:
 
 
 @dataclass(frozen=True)
-class Pair:
-    donor: int
-    receiver: int
-    amount: float
+class Group:
+    """One budget-neutral shift: per campaign index, the change of its daily budget."""
+
+    deltas: dict[int, float]
+
+    @property
+    def amount(self) -> float:
+        return round(sum(d for d in self.deltas.values() if d > 0), 2)
+
+    def receivers(self) -> list[int]:
+        return sorted((i for i, d in self.deltas.items() if d > 0), key=lambda i: -self.deltas[i])
+
+    def donors(self) -> list[int]:
+        return sorted((i for i, d in self.deltas.items() if d < 0), key=lambda i: self.deltas[i])
 
 
 def guardrail_bounds(
@@ -76,17 +86,105 @@ def guardrail_bounds(
     )
 
 
-def pair_moves(current: np.ndarray, budgets: np.ndarray, *, min_move: float) -> list[Pair]:
-    """Match cuts with increases, largest with largest, each campaign in at most one pair."""
-    delta = budgets - current
+def group_moves(current: np.ndarray, budgets: np.ndarray, *, min_move: float, max_campaigns: int = 5) -> list[Group]:
+    """Split the allocation into small budget-neutral shifts, each campaign in exactly one of them.
+
+    Cuts and increases, largest first, are matched as a chain of flows (the
+    first cut funds the first increase until one runs out, then the next …).
+    Consecutive flows share a campaign, so cutting the chain at a flow splits
+    it into independent shifts; a dynamic programme picks the cheapest cuts
+    (least money left unmoved) that keep every shift to `max_campaigns`. A cut
+    may not fall inside one campaign's run of flows, which would put that
+    campaign into two proposals with conflicting targets.
+    """
+    groups = []
+    for chain in _chains(_flows(budgets - current, min_move=min_move)):
+        for run in _cheapest_cuts(chain, max_flows=max_campaigns - 1):
+            deltas: dict[int, int] = {}
+            for donor, receiver, cents in run:
+                deltas[donor] = deltas.get(donor, 0) - cents
+                deltas[receiver] = deltas.get(receiver, 0) + cents
+            if sum(d for d in deltas.values() if d > 0) >= min_move * 100:
+                groups.append(Group({i: d / 100 for i, d in deltas.items()}))
+    return groups
+
+
+def _flows(delta: np.ndarray, *, min_move: float) -> list[tuple[int, int, int]]:
+    """(donor, receiver, cents) in matching order; whole cents keep every shift exactly budget-neutral."""
     donors = sorted((i for i in range(len(delta)) if delta[i] < -min_move), key=lambda i: delta[i])
     receivers = sorted((i for i in range(len(delta)) if delta[i] > min_move), key=lambda i: -delta[i])
-    pairs = []
-    for donor, receiver in zip(donors, receivers, strict=False):
-        amount = float(min(-delta[donor], delta[receiver]))
-        if amount >= min_move:
-            pairs.append(Pair(donor=donor, receiver=receiver, amount=round(amount, 2)))
-    return pairs
+    give = {i: -float(delta[i]) for i in donors}
+    need = {i: float(delta[i]) for i in receivers}
+    flows, d, r = [], 0, 0
+    while d < len(donors) and r < len(receivers):
+        donor, receiver = donors[d], receivers[r]
+        amount = min(give[donor], need[receiver])
+        cents = math.floor(amount * 100 + 1e-6)  # never move more than the allocation asked for
+        if cents:
+            flows.append((donor, receiver, cents))
+        give[donor] -= amount
+        need[receiver] -= amount
+        if give[donor] <= 1e-9:
+            d += 1
+        if need[receiver] <= 1e-9:
+            r += 1
+    return flows
+
+
+def _chains(flows: list) -> list[list]:
+    """Consecutive flows that share a campaign; a new chain starts where a cut and an increase ran out together."""
+    chains: list[list] = []
+    for flow in flows:
+        if chains and set(chains[-1][-1][:2]) & set(flow[:2]):
+            chains[-1].append(flow)
+        else:
+            chains.append([flow])
+    return chains
+
+
+def _cheapest_cuts(flows: list, *, max_flows: int) -> list[list]:
+    """Runs of at most `max_flows` consecutive flows, separated by dropped flows of least total amount."""
+    m = len(flows)
+    if m == 0:
+        return []
+    cuttable = [
+        not (0 < j < m - 1 and _shared(flows[j - 1], flows[j]) == _shared(flows[j], flows[j + 1])) for j in range(m)
+    ]
+    limit = max_flows
+    while True:
+        best, back = _cut_programme(flows, cuttable, limit)
+        ends = [i for i in range(m + 1) if i in best and m - i <= limit]
+        if ends:
+            break
+        limit = m  # a campaign with very many partners cannot be split: allow a larger shift
+    i = min(ends, key=lambda k: best[k])
+    runs, end = [], m
+    while True:
+        runs.append(flows[i:end])
+        if i == 0:
+            break
+        end, i = i - 1, back[i]
+    return [run for run in reversed(runs) if run]
+
+
+def _cut_programme(flows, cuttable, limit):
+    """best[i]: least amount dropped so that a new run may start at flow i; back[i]: where the run before began."""
+    m = len(flows)
+    best, back = {0: 0.0}, {0: 0}
+    for i in range(m + 1):
+        if i not in best:
+            continue
+        for j in range(i, min(i + limit, m - 1) + 1):
+            if not cuttable[j]:
+                continue
+            cost = best[i] + flows[j][2]
+            if cost < best.get(j + 1, float("inf")):
+                best[j + 1], back[j + 1] = cost, i
+    return best, back
+
+
+def _shared(a, b) -> int:
+    return a[0] if a[0] in (b[0], b[1]) else a[1]
 
 
 def impact_summary(draws: np.ndarray, *, metric: str) -> tuple[dict, float]:
@@ -105,7 +203,7 @@ def impact_summary(draws: np.ndarray, *, metric: str) -> tuple[dict, float]:
 
 
 def shift_draft(
-    pair: Pair,
+    group: Group,
     *,
     current: np.ndarray,
     fits: list[CurveFit | None],
@@ -113,29 +211,31 @@ def shift_draft(
     metric: str,
     marginal_level: float,
 ) -> Draft:
-    donor, receiver = pair.donor, pair.receiver
-    d_from, r_from = float(current[donor]), float(current[receiver])
-    d_to, r_to = round(d_from - pair.amount, 2), round(r_from + pair.amount, 2)
-    draws = fits[receiver].impact_draws(r_from, r_to) + fits[donor].impact_draws(d_from, d_to)
+    order = group.donors() + group.receivers()
+    targets = {i: round(float(current[i]) + group.deltas[i], 2) for i in order}
+    draws = sum(fits[i].impact_draws(float(current[i]), targets[i]) for i in order)
     expected, p_loss = impact_summary(draws, metric=metric)
     changes = [
-        {"campaign": views[donor].external_id, "field": "daily_budget", "from": round(d_from, 2), "to": d_to},
-        {"campaign": views[receiver].external_id, "field": "daily_budget", "from": round(r_from, 2), "to": r_to},
+        {
+            "campaign": views[i].external_id,
+            "field": "daily_budget",
+            "from": round(float(current[i]), 2),
+            "to": targets[i],
+        }
+        for i in order
     ]
+    donor, receiver = group.donors()[0], group.receivers()[0]
     return Draft(
         kind="budget_shift",
         campaign=views[receiver].external_id,
         changes=changes,
-        rationale=shift_rationale(pair, current=current, fits=fits, views=views, metric=metric, expected=expected),
+        rationale=shift_rationale(group, current=current, fits=fits, views=views, metric=metric, expected=expected),
         expected=expected,
         p_loss=p_loss,
         evidence={
             "level": LEVEL,
             "marginal_level": round(float(marginal_level), 4),
-            "curves": [
-                curve_evidence(fits[donor], views[donor], d_from, d_to),
-                curve_evidence(fits[receiver], views[receiver], r_from, r_to),
-            ],
+            "curves": [curve_evidence(fits[i], views[i], float(current[i]), targets[i]) for i in order],
         },
         platform_view=platform_view(views[donor], views[receiver], metric=metric),
     )
@@ -151,18 +251,23 @@ def _label(metric: str) -> str:
     return metric.replace("_", " ").replace(" value", "")
 
 
-def shift_rationale(pair: Pair, *, current, fits, views, metric: str, expected: dict) -> str:
-    donor, receiver = pair.donor, pair.receiver
+def shift_rationale(group: Group, *, current, fits, views, metric: str, expected: dict) -> str:
+    donor, receiver = group.donors()[0], group.receivers()[0]
     m_r = float(fits[receiver].curve.marginal(current[receiver]))
     m_d = float(fits[donor].curve.marginal(current[donor]))
     saturated = " and is saturated" if _is_saturated(fits[donor], current[donor]) else ""
-    label = _label(metric)
     return (
-        f"{views[receiver].name} returns {_money(m_r)} {label} per extra dollar at today's spend; "
+        f"{views[receiver].name} returns {_money(m_r)} {_label(metric)} per extra dollar at today's spend; "
         f"{views[donor].name} returns {_money(m_d)}{saturated}. "
-        f"Moving {_money(pair.amount)}/day is expected to add {_money(expected['mean'])}/week, "
+        f"Moving {_money(group.amount)}/day from {_names(group.donors(), views)} to "
+        f"{_names(group.receivers(), views)} is expected to add {_money(expected['mean'])}/week, "
         f"{int(LEVEL * 100)}% interval {_money(expected['low'])}–{_money(expected['high'])}."
     )
+
+
+def _names(indexes: list[int], views: list[CampaignView]) -> str:
+    names = [views[i].name for i in indexes]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _is_saturated(fit: CurveFit, spend: float) -> bool:
