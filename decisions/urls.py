@@ -1,11 +1,12 @@
 from django.urls import path
 
-from decisions.views import imports, pages, runs
+from decisions.views import history, imports, pages, runs
 
 app_name = "decisions"
 urlpatterns = [
     path("", pages.queue, name="queue"),
-    path("history/", pages.history, name="history"),
+    path("history/", history.history, name="history"),
+    path("history/export.csv", history.history_csv, name="history-csv"),
     path("reports/", pages.reports, name="reports"),
     path("data/", pages.data, name="data"),
     path("runs/", runs.run_list, name="runs"),

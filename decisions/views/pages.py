@@ -1,4 +1,4 @@
-"""Read-only pages: the queue, history, reports and the data overview."""
+"""Read-only pages: the queue, reports and the data overview."""
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -12,11 +12,6 @@ PAGE_SIZE = 50
 def queue(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.pending_proposals(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "decisions/queue.html", {"page": page})
-
-
-def history(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.decided_proposals(), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "decisions/history.html", {"page": page, "events": selectors.recent_audit_events()})
 
 
 def reports(request: HttpRequest) -> HttpResponse:
