@@ -197,6 +197,8 @@ class Proposal(models.Model):
     expected_low = models.FloatField(default=0)
     expected_high = models.FloatField(default=0)
     p_loss = models.FloatField(default=0)
+    # The acceptance model's estimate that a reviewer approves this proposal (NULL until a model exists).
+    p_accept = models.FloatField(null=True, blank=True)
     priority = models.FloatField(default=0, db_index=True)
     model_version = models.CharField(max_length=32, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
@@ -334,3 +336,66 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableRowError("Audit events are append-only.")
+
+
+class Outcome(models.Model):
+    """What happened after a decision: realised impact of an applied change against its interval.
+
+    For rejected and edited proposals, `machine_estimate` is what the model says
+    the machine's own version would have done, so the report can say who was right.
+    """
+
+    class Verdict(models.TextChoices):
+        HIT = "hit", "Within the interval"
+        ABOVE = "above", "Better than expected"
+        BELOW = "below", "Worse than expected"
+
+    proposal = models.OneToOneField(Proposal, on_delete=models.PROTECT, related_name="outcome")
+    metric = models.CharField(max_length=32)
+    days = models.PositiveIntegerField()
+    window_start = models.DateField()
+    window_end = models.DateField()
+    realised = models.FloatField(null=True, blank=True, help_text="Per week, in the objective's units.")
+    expected_low = models.FloatField()
+    expected_mean = models.FloatField()
+    expected_high = models.FloatField()
+    verdict = models.CharField(max_length=8, choices=Verdict.choices, blank=True)
+    machine_estimate = models.FloatField(null=True, blank=True)
+    human_estimate = models.FloatField(null=True, blank=True)
+    computed_at = models.DateTimeField(auto_now=True)
+
+
+class ReportSubscription(models.Model):
+    """Users who opted in to the weekly override report by email."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_subscription")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class ReportDelivery(models.Model):
+    """One row per week and recipient: the unique constraint is what makes the weekly email go out once."""
+
+    week = models.CharField(max_length=8, help_text="ISO week, e.g. 2026-W47")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["week", "recipient"], name="one_report_per_week_and_recipient")]
+
+
+class AcceptanceModel(models.Model):
+    """A fitted model of which proposals reviewers accept, retrained weekly from past decisions."""
+
+    fitted_at = models.DateTimeField(auto_now_add=True)
+    n_decisions = models.PositiveIntegerField()
+    auc = models.FloatField(null=True, blank=True)
+    brier = models.FloatField(null=True, blank=True)
+    # The fitted estimator's parameters (feature names, coefficients, intercept) — enough to score without pickle.
+    params = models.JSONField(default=dict)
+    # Median human ÷ machine change per (kind, channel), where reviewers consistently shrink the machine's moves.
+    step_factors = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-fitted_at"]

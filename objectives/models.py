@@ -123,3 +123,21 @@ class GuardrailVersion(models.Model):
             "params": self.params,
             "is_active": self.is_active,
         }
+
+
+class AutoApprovalPolicy(models.Model):
+    """Opt-in: small, safe proposals go through without a click. One row; `is_enabled` is the kill switch."""
+
+    is_enabled = models.BooleanField(default=False)
+    max_change_pct = models.FloatField(default=5.0, help_text="Largest budget move, % of the campaign's budget.")
+    max_p_loss = models.FloatField(default=0.05)
+    kinds = models.JSONField(default=list, blank=True, help_text="Proposal kinds it may approve; empty = none.")
+    channels = models.JSONField(default=list, blank=True, help_text="Channels it may approve; empty = all.")
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Auto-approval v{self.version} ({'on' if self.is_enabled else 'off'})"
