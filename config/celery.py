@@ -7,5 +7,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("waypoint")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-# decisions keeps its apply/outbox tasks beside the outbox code, not in tasks.py.
-app.autodiscover_tasks(["decisions"], related_name="outbox_tasks")
+# decisions keeps some tasks beside the code they drive, not in tasks.py.
+for module in ("outbox_tasks", "report_tasks", "outcome_tasks"):
+    app.autodiscover_tasks(["decisions"], related_name=module)
