@@ -1,9 +1,13 @@
 """Reads for the pages: each returns a queryset or plain data, never writes."""
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db import connection
+from django.db.models import BooleanField, Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from decisions.models import AuditEvent, Campaign, DailyMetric, ImportRun, Proposal
 from objectives.guardrails import CampaignFacts
@@ -16,6 +20,112 @@ def pending_proposals() -> QuerySet[Proposal]:
     return (
         Proposal.objects.filter(status=Proposal.Status.PENDING).select_related("campaign").order_by("-priority", "id")
     )
+
+
+# --- the review queue ------------------------------------------------------------
+
+# The queue never counts past this: an exact COUNT(*) over every pending
+# proposal costs more than the rest of the page, and nobody pages that far.
+QUEUE_COUNT_CAP = 1000
+# Columns the queue rows never show; the curves alone are kilobytes per proposal.
+QUEUE_DEFERRED = ("evidence", "platform_view", "rationale")
+
+
+def queue_proposals(*, now: dt.datetime | None = None) -> QuerySet[Proposal]:
+    """Pending proposals that can still be decided, best first (served by the (status, -priority) index)."""
+    now = now or timezone.now()
+    return (
+        pending_proposals()
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .defer(*QUEUE_DEFERRED, "campaign__tags")
+    )
+
+
+def capped_count(queryset: QuerySet, cap: int = QUEUE_COUNT_CAP) -> int:
+    """How many rows, counting no further than cap + 1 (so the page can say "1,000+")."""
+    return queryset.order_by().values("pk")[: cap + 1].count()
+
+
+def _failing_verdict_sql(severity: str | None) -> RawSQL:
+    """True when a stored verdict failed (at a severity): a JSON array search each database can index or scan."""
+    if connection.vendor == "postgresql":
+        wanted = {"passed": False} if severity is None else {"passed": False, "severity": severity}
+        sql, params = "decisions_proposal.guardrail_verdicts @> %s::jsonb", [json.dumps([wanted])]
+    else:
+        sql = (
+            "EXISTS (SELECT 1 FROM json_each(decisions_proposal.guardrail_verdicts) AS v "
+            "WHERE json_extract(v.value, '$.passed') = 0"
+        )
+        params = []
+        if severity is not None:
+            sql += " AND json_extract(v.value, '$.severity') = %s"
+            params.append(severity)
+        sql += ")"
+    return RawSQL(sql, params, output_field=BooleanField())  # noqa: S611 - constant SQL; values go as params
+
+
+def filter_by_guardrail_status(queryset: QuerySet[Proposal], status: str) -> QuerySet[Proposal]:
+    """pass: every stored verdict passed; warn: a warning fails but nothing blocks; block: a block-level one fails."""
+    if status == "pass":
+        return queryset.exclude(_failing_verdict_sql(None))
+    if status == "warn":
+        return queryset.filter(_failing_verdict_sql("warn")).exclude(_failing_verdict_sql("block"))
+    if status == "block":
+        return queryset.filter(_failing_verdict_sql("block"))
+    return queryset
+
+
+def campaign_names(external_ids: Iterable[str]) -> dict[str, str]:
+    """Display names by external id, in one query, for the change descriptions."""
+    ids = set(external_ids)
+    if not ids:
+        return {}
+    rows = Campaign.objects.filter(external_id__in=ids).values_list("external_id", "name")
+    return {external_id: name or external_id for external_id, name in rows}
+
+
+def campaign_channels() -> list[str]:
+    return list(Campaign.objects.exclude(channel="").order_by("channel").values_list("channel", flat=True).distinct())
+
+
+def proposal_for_review(pk: int) -> Proposal:
+    """One proposal with what its row shows once decided (review) or applied (its latest application)."""
+    return Proposal.objects.select_related("campaign", "review", "run").get(pk=pk)
+
+
+def latest_application(proposal: Proposal):
+    return proposal.applications.order_by("-id").first()
+
+
+def proposal_timeline(proposal: Proposal, limit: int = 50) -> list[AuditEvent]:
+    """The proposal's audit events, oldest first (served by the proposal_id index, whatever the log's size)."""
+    newest = AuditEvent.objects.filter(proposal_id=proposal.pk).order_by("-id")[:limit]
+    return list(reversed(newest))
+
+
+TREND_DAYS = 28
+TREND_FIELDS = ("spend", "platform_revenue", "leads", "pipeline_value", "closed_revenue")
+
+
+def daily_trend(*, external_ids: Iterable[str], days: int = TREND_DAYS) -> dict[str, list[dict]]:
+    """The last `days` days of each campaign's numbers (ending at its latest row), keyed by external id."""
+    ids = list(dict.fromkeys(external_ids))
+    latest = DailyMetric.objects.filter(campaign__external_id__in=ids).aggregate(last=Max("date"))["last"]
+    trend: dict[str, list[dict]] = {external_id: [] for external_id in ids}
+    if latest is None:
+        return trend
+    rows = (
+        DailyMetric.objects.filter(campaign__external_id__in=ids, date__gt=latest - dt.timedelta(days=days))
+        .order_by("date")
+        .values("campaign__external_id", "date", *TREND_FIELDS)
+    )
+    for row in rows:
+        external_id = row.pop("campaign__external_id")
+        point = {"date": row.pop("date").isoformat()}
+        # NULL stays None (not reported), never 0: the chart leaves a gap.
+        point.update({name: None if value is None else float(value) for name, value in row.items()})
+        trend[external_id].append(point)
+    return trend
 
 
 def decided_proposals() -> QuerySet[Proposal]:

@@ -1,14 +1,27 @@
 from django.urls import path
 
-from decisions.views import history, imports, pages, runs
+from decisions.views import autoapproval, history, imports, pages, queue, runs
 
 app_name = "decisions"
 urlpatterns = [
-    path("", pages.queue, name="queue"),
+    # --- review queue (decisions/views/queue.py) ---
+    path("", queue.queue, name="queue"),
+    path("proposals/<int:pk>/", queue.proposal_detail, name="proposal"),
+    path("proposals/<int:pk>/approve/", queue.proposal_approve, name="proposal-approve"),
+    path("proposals/<int:pk>/edit/", queue.proposal_edit, name="proposal-edit"),
+    path("proposals/<int:pk>/check/", queue.proposal_check, name="proposal-check"),
+    path("proposals/<int:pk>/reject/", queue.proposal_reject, name="proposal-reject"),
+    path("proposals/<int:pk>/rollback/", queue.proposal_rollback, name="proposal-rollback"),
+    path("proposals/bulk-approve/", queue.bulk_approve, name="bulk-approve"),
+    path("applications/<int:pk>/retry/", queue.application_retry, name="application-retry"),
+    # --- end review queue ---
     path("history/", history.history, name="history"),
     path("history/export.csv", history.history_csv, name="history-csv"),
     path("reports/", pages.reports, name="reports"),
     path("data/", pages.data, name="data"),
+    path("auto-approval/", autoapproval.auto_approval, name="auto-approval"),
+    path("auto-approval/update/", autoapproval.auto_approval_update, name="auto-approval-update"),
+    path("auto-approval/stop/", autoapproval.auto_approval_stop, name="auto-approval-stop"),
     path("runs/", runs.run_list, name="runs"),
     path("runs/generate/", runs.run_generate, name="run-generate"),
     path("runs/<int:pk>/", runs.run_detail, name="run"),

@@ -1,0 +1,92 @@
+"""Forms for review decisions: they parse and validate input; the services in decisions.reviewing decide."""
+
+from django import forms
+
+from decisions.models import Campaign, Proposal, Review
+from objectives import guardrails
+
+
+class ApproveForm(forms.Form):
+    """What approving over a failing guardrail needs: a confirmation (warn) or a written reason (block)."""
+
+    confirm_warnings = forms.BooleanField(required=False, label="I have read the warnings and approve anyway")
+    override_reason = forms.CharField(
+        required=False,
+        label="Why this block-level guardrail may be overridden",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class EditForm(ApproveForm):
+    """The proposal's target values, one field per change, plus a note; the machine's values stay on the proposal."""
+
+    note = forms.CharField(
+        required=False, label="Why these values (optional)", widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, proposal: Proposal, names: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.proposal = proposal
+        names = names or {}
+        for index, change in enumerate(proposal.changes):
+            name = names.get(change["campaign"], change["campaign"])
+            self.fields[self.field_name(index)] = self._field_for(change, name)
+            self.initial.setdefault(self.field_name(index), change["to"])
+        # Order: the values first, then the note and the guardrail answers.
+        ordered = [self.field_name(i) for i in range(len(proposal.changes))]
+        self.order_fields(ordered + ["note", "confirm_warnings", "override_reason"])
+
+    @staticmethod
+    def field_name(index: int) -> str:
+        return f"change_{index}"
+
+    @staticmethod
+    def _field_for(change: dict, campaign_name: str) -> forms.Field:
+        if change["field"] == guardrails.STATUS:
+            return forms.ChoiceField(
+                choices=Campaign.Status.choices,
+                label=f"{campaign_name}: status (now {change['from']})",
+            )
+        return forms.DecimalField(
+            min_value=0,
+            max_digits=14,
+            decimal_places=2,
+            label=f"{campaign_name}: daily budget (now {change['from']})",
+            widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "class": "change-input"}),
+        )
+
+    def value_fields(self) -> list[forms.BoundField]:
+        return [self[self.field_name(i)] for i in range(len(self.proposal.changes))]
+
+    def final_changes(self) -> list[dict]:
+        """The reviewer's values as changes; call after is_valid()."""
+        changes = []
+        for index, change in enumerate(self.proposal.changes):
+            value = self.cleaned_data[self.field_name(index)]
+            changes.append({**change, "to": float(value) if change["field"] == guardrails.BUDGET else value})
+        return changes
+
+    def partial_changes(self) -> list[dict] | None:
+        """The values typed so far, for the live re-check; None while any of them is not a usable number yet."""
+        self.is_valid()
+        if any(self.field_name(i) in self.errors for i in range(len(self.proposal.changes))):
+            return None
+        return self.final_changes()
+
+
+class RejectForm(forms.Form):
+    reason_code = forms.ChoiceField(
+        choices=Review.Reason.choices,
+        widget=forms.RadioSelect,
+        label="Reason",
+        error_messages={"required": "Choose a reason for the rejection."},
+    )
+    note = forms.CharField(required=False, label="Note (optional)", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RollbackForm(forms.Form):
+    reason = forms.CharField(
+        label="Why roll back",
+        max_length=2000,
+        error_messages={"required": "Write why this change is rolled back."},
+    )
