@@ -17,6 +17,7 @@ the weekly override report aggregates on them.
     proposal.expired         still pending at expires_at: nobody looked at it (actor: system)           [override]
     proposal.superseded      a newer proposal for the same campaign and lever replaced it (actor: system)
     proposal.rolled_back     an applied change is being reversed; the inverse goes out like an apply    [override]
+    proposal.auto_approved   decided by the auto-approval policy (actor: the policy, with its version)
     application.succeeded    a connector applied an outbox row (apply or rollback)
     application.attempt_failed  one attempt failed; it will be retried with backoff
     application.failed       gave up after WAYPOINT_APPLY_MAX_ATTEMPTS attempts (or a permanent error)
@@ -494,3 +495,35 @@ def proposal_rollback(*, proposal: Proposal, actor, reason: str) -> Application:
         reason=reason.strip(),
     )
     return applying.application_create(proposal=proposal, changes=inverse, direction=Application.Direction.ROLLBACK)
+
+
+def proposal_approve_by_policy(*, proposal: Proposal, policy, verdicts: list[guardrails.Verdict]) -> Review:
+    """The auto-approval policy decides: recorded with its version, never over a failing verdict."""
+    if any(not v.passed for v in verdicts):
+        raise InvalidDecision("Auto-approval never approves over a warn or block verdict.")
+    now = timezone.now()
+    _claim(proposal, status=Proposal.Status.APPROVED, now=now)
+    label = f"auto-approval policy v{policy.version}"
+    review = Review.objects.create(
+        proposal=proposal,
+        reviewer=None,
+        reviewer_label=label,
+        decision=Review.Decision.APPROVED,
+        final_changes=list(proposal.changes),
+        by_policy=True,
+    )
+    audit.record(
+        action="proposal.auto_approved",
+        label=label,
+        proposal=proposal,
+        machine_payload=_machine_payload(proposal, verdicts),
+        human_payload={
+            "decision": Review.Decision.APPROVED,
+            "policy_version": policy.version,
+            "limits": {"max_change_pct": policy.max_change_pct, "max_p_loss": policy.max_p_loss},
+        },
+    )
+    applying.application_create(
+        proposal=proposal, changes=list(proposal.changes), direction=Application.Direction.APPLY
+    )
+    return review

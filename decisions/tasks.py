@@ -2,7 +2,7 @@
 
 from celery import chord, shared_task
 
-from decisions import generating, importing
+from decisions import autoapproval, generating, importing, reviewing
 from decisions.models import GenerationRun, ImportRun
 
 
@@ -46,12 +46,19 @@ def fit_campaign_chunk(run_id: int, campaign_ids: list[int]) -> dict:
 
 @shared_task
 def finish_generation(chunk_results: list[dict], run_id: int) -> int:
-    return generating.generation_finish(run_id=run_id, chunk_results=chunk_results).pk
+    run = generating.generation_finish(run_id=run_id, chunk_results=chunk_results)
+    if run.status == GenerationRun.Status.SUCCEEDED:
+        auto_approve_run.delay(run.pk)
+    return run.pk
+
+
+@shared_task
+def auto_approve_run(run_id: int) -> int:
+    """The opt-in auto-approval policy decides the run's small, safe proposals (nothing when it is off)."""
+    return autoapproval.run_auto_approve(run_id=run_id).approved
 
 
 @shared_task
 def expire_proposals() -> int:
     """Pending proposals past their expiry become expired (an override by omission, audited)."""
-    from decisions import reviewing
-
     return reviewing.proposal_expire_due()

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from decisions import audit
 from objectives import guardrails as rules
-from objectives.models import Guardrail, GuardrailVersion, Metric, Objective
+from objectives.models import AutoApprovalPolicy, Guardrail, GuardrailVersion, Metric, Objective
 
 
 def guardrail_snapshot(guardrail: Guardrail) -> dict:
@@ -197,3 +197,55 @@ def objective_clear(*, actor=None, reason: str = "") -> None:
         human_payload={},
         reason=reason,
     )
+
+
+# --- auto-approval under risk limits ------------------------------------------------
+
+AUTO_APPROVAL_FIELDS = ("is_enabled", "max_change_pct", "max_p_loss", "kinds", "channels")
+
+
+def auto_approval_snapshot(policy: AutoApprovalPolicy) -> dict:
+    return {name: getattr(policy, name) for name in (*AUTO_APPROVAL_FIELDS, "version")}
+
+
+def validate_auto_approval(*, max_change_pct, max_p_loss, kinds, channels) -> None:
+    problems = []
+    if not isinstance(max_change_pct, int | float) or not 0 < max_change_pct <= 25:
+        problems.append("max_change_pct: must be a number above 0 and at most 25 (small changes only)")
+    if not isinstance(max_p_loss, int | float) or not 0 <= max_p_loss <= 0.2:
+        problems.append("max_p_loss: must be a probability between 0 and 0.2")
+    if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+        problems.append("kinds: must be a list of proposal kinds")
+    if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
+        problems.append("channels: must be a list of channel names")
+    if problems:
+        raise ValidationError(problems)
+
+
+@transaction.atomic
+def auto_approval_update(*, actor, reason: str, **changes) -> AutoApprovalPolicy:
+    """Change the auto-approval policy (a new version); a reason is required, as for every policy change."""
+    if not reason.strip():
+        raise ValidationError("reason: say why the auto-approval policy changes")
+    unknown = set(changes) - set(AUTO_APPROVAL_FIELDS)
+    if unknown:
+        raise ValidationError(f"unknown fields: {', '.join(sorted(unknown))}")
+    policy, _ = AutoApprovalPolicy.objects.select_for_update().get_or_create(pk=1)
+    before = auto_approval_snapshot(policy)
+    wanted = {**{k: before[k] for k in AUTO_APPROVAL_FIELDS}, **changes}
+    validate_auto_approval(**{k: wanted[k] for k in ("max_change_pct", "max_p_loss", "kinds", "channels")})
+    if wanted == {k: before[k] for k in AUTO_APPROVAL_FIELDS}:
+        return policy
+    for name, value in wanted.items():
+        setattr(policy, name, value)
+    policy.version += 1
+    policy.updated_by = actor
+    policy.save()
+    audit.record(
+        action="auto_approval.stopped" if before["is_enabled"] and not policy.is_enabled else "auto_approval.changed",
+        actor=actor,
+        machine_payload=before,
+        human_payload=auto_approval_snapshot(policy),
+        reason=reason.strip(),
+    )
+    return policy

@@ -181,3 +181,25 @@ def test_export_of_an_empty_status_is_an_empty_list():
     out = io.StringIO()
     call_command("export_proposals", "--status", "applied", stdout=out)
     assert json.loads(out.getvalue()) == []
+
+
+def test_a_run_hands_qualifying_proposals_to_the_auto_approval_policy(world, django_capture_on_commit_callbacks):
+    objective_services.guardrail_update(guardrail=Guardrail.objects.get(kind="cooldown"), is_active=False, reason="x")
+    # With moves capped at 5%, the engine proposes small shifts; the policy takes those with P(loss) ≤ 0.2.
+    cap = Guardrail.objects.get(kind="max_budget_change_pct")
+    objective_services.guardrail_update(guardrail=cap, params={"pct": 5}, reason="small steps")
+    objective_services.auto_approval_update(
+        actor=None, reason="pilot", is_enabled=True, max_change_pct=5, max_p_loss=0.2, kinds=["budget_shift"]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        run = run_engine()
+    auto = Proposal.objects.filter(run=run, review__by_policy=True)
+    assert auto.exists(), "expected at least one small, safe shift in this world"
+    for proposal in auto:
+        assert proposal.p_loss <= 0.2
+        for change in proposal.changes:
+            assert abs(change["to"] - change["from"]) <= 0.05 * change["from"] + 0.01
+    assert AuditEvent.objects.filter(action="proposal.auto_approved").count() == auto.count()
+    left = Proposal.objects.filter(run=run, status=Proposal.Status.PENDING)
+    assert left.exists()
+    assert all(p.p_loss > 0.2 or any(abs(c["to"] - c["from"]) > 0.05 * c["from"] for c in p.changes) for p in left)
