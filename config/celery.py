@@ -8,5 +8,5 @@ app = Celery("waypoint")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # decisions keeps some tasks beside the code they drive, not in tasks.py.
-for module in ("outbox_tasks", "report_tasks", "outcome_tasks"):
+for module in ("outbox_tasks", "report_tasks", "outcome_tasks", "learning_tasks"):
     app.autodiscover_tasks(["decisions"], related_name=module)
