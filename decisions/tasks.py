@@ -4,6 +4,7 @@ from celery import chord, shared_task
 
 from decisions import autoapproval, generating, importing, reviewing
 from decisions.models import GenerationRun, ImportRun
+from decisions.outcome_tasks import queue_after_import
 
 
 @shared_task
@@ -14,6 +15,7 @@ def import_performance_file(import_run_id: int) -> str:
     if run is None or run.is_finished:
         return "skipped"
     importing.import_run_execute(run=run)
+    queue_after_import(run)
     return run.status
 
 
