@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 
 from objectives.guardrails import Rule
-from objectives.models import Guardrail, Objective
+from objectives.models import Guardrail, GuardrailVersion, Objective
 
 
 def active_objective() -> Objective | None:
@@ -21,3 +21,62 @@ def active_rules() -> list[Rule]:
         Rule(name=g.name, kind=g.kind, scope=g.scope, severity=g.severity, params=g.params)
         for g in guardrails(active_only=True)
     ]
+
+
+def guardrail_names() -> dict[int, set[str]]:
+    """Every name each guardrail has had: stored verdicts name guardrails, and a rename must not lose their past."""
+    names: dict[int, set[str]] = {}
+    for guardrail_id, name in GuardrailVersion.objects.values_list("guardrail_id", "name").distinct():
+        names.setdefault(guardrail_id, set()).add(name)
+    for guardrail_id, name in Guardrail.objects.values_list("id", "name"):
+        names.setdefault(guardrail_id, set()).add(name)
+    return names
+
+
+def describe_scope(scope: dict) -> str:
+    if not scope:
+        return "all campaigns"
+    return ", ".join(f"{key} {value}" for key, value in scope.items())
+
+
+def _shown(value) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "none"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def version_diff(before: dict | None, after: dict) -> list[str]:
+    """What changed between two saved states, as lines a person reads ("pct: 20 → 10")."""
+    if before is None:
+        return ["created"]
+    lines = []
+    for key in ("name", "kind", "severity"):
+        if before[key] != after[key]:
+            lines.append(f"{key}: {before[key]} → {after[key]}")
+    if before["scope"] != after["scope"]:
+        lines.append(f"scope: {describe_scope(before['scope'])} → {describe_scope(after['scope'])}")
+    old, new = before["params"], after["params"]
+    for key in sorted(set(old) | set(new), key=lambda k: (k not in new, k)):
+        if old.get(key) != new.get(key):
+            was = _shown(old[key]) if key in old else "(not set)"
+            now = _shown(new[key]) if key in new else "(removed)"
+            lines.append(f"{key}: {was} → {now}")
+    if before["is_active"] != after["is_active"]:
+        lines.append("switched on" if after["is_active"] else "switched off")
+    return lines or ["no change"]
+
+
+def guardrail_history(guardrail: Guardrail) -> list[tuple[GuardrailVersion, list[str]]]:
+    """Each version, newest first, with what it changed against the one before."""
+    versions = list(guardrail.versions.select_related("changed_by").order_by("version"))
+    history, previous = [], None
+    for version in versions:
+        history.append((version, version_diff(previous, version.snapshot())))
+        previous = version.snapshot()
+    return list(reversed(history))
+
+
+def describe_params(params: dict) -> str:
+    return " · ".join(f"{key}: {_shown(value)}" for key, value in params.items())

@@ -1,19 +1,279 @@
-"""Objective and guardrail pages (read-only for now; editing comes with guardrail administration)."""
+"""Guardrail and objective administration: guardrail admins change, everyone else reads.
 
+Every write is a form POST with a reason, handed to one service in
+objectives.services (which versions and audits it) and answered with a
+redirect; an invalid form answers 422, a stale one 409. Views are the top
+layer, so they may use decisions' backtest and generation task.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from objectives import selectors
-from objectives.models import VANITY_METRICS, Metric
+from decisions import backtest as backtesting
+from decisions import generating, roles
+from decisions.tasks import generate_proposals
+from objectives import policy, selectors, services
+from objectives.forms import DeactivateForm, GuardrailForm, ObjectiveForm, PolicyImportForm
+from objectives.models import Guardrail
+
+LIST_PAGE = "objectives/guardrails.html"
+FORM_PAGE = "objectives/guardrail_form.html"
+DETAIL_PAGE = "objectives/guardrail.html"
+IMPORT_PAGE = "objectives/policy_import.html"
+OBJECTIVE_PAGE = "objectives/objectives.html"
+# A guardrail that has not failed on anything for this long is listed as a candidate to retire.
+STALE_DAYS = 90
+
+admin_only = roles.role_required(roles.GUARDRAIL_ADMIN)
 
 
+# --- the guardrails page --------------------------------------------------------------------
+
+
+def _describe(guardrail: Guardrail) -> Guardrail:
+    guardrail.scope_text = selectors.describe_scope(guardrail.scope)
+    guardrail.params_text = selectors.describe_params(guardrail.params)
+    return guardrail
+
+
+def _with_activity(guardrails: list[Guardrail], now: dt.datetime) -> list[Guardrail]:
+    """Attach blocks and warnings (30 days) and the last trigger (90 days), across every name a guardrail had."""
+    activity = backtesting.guardrail_activity(recent_days=STALE_DAYS, now=now)
+    names = selectors.guardrail_names()
+    for guardrail in guardrails:
+        found = [activity[name] for name in names.get(guardrail.pk, {guardrail.name}) if name in activity]
+        guardrail.blocks_30d = sum(a.blocks for a in found)
+        guardrail.warnings_30d = sum(a.warnings for a in found)
+        guardrail.last_triggered = max((a.last_triggered for a in found if a.last_triggered), default=None)
+        _describe(guardrail)
+    return guardrails
+
+
+def stale_guardrails(guardrails: list[Guardrail], now: dt.datetime) -> list[Guardrail]:
+    """Active guardrails old enough to judge that have not triggered in STALE_DAYS days."""
+    cutoff = now - dt.timedelta(days=STALE_DAYS)
+    return [g for g in guardrails if g.is_active and g.last_triggered is None and g.created_at <= cutoff]
+
+
+@require_GET
 def guardrails(request: HttpRequest) -> HttpResponse:
-    return render(request, "objectives/guardrails.html", {"guardrails": selectors.guardrails()})
-
-
-def objectives(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    listed = _with_activity(list(selectors.guardrails()), now)
     context = {
-        "objective": selectors.active_objective(),
-        "metrics": [(m, m in VANITY_METRICS) for m in Metric],
+        "guardrails": listed,
+        "stale": stale_guardrails(listed, now),
+        "stale_days": STALE_DAYS,
+        "import_form": PolicyImportForm(),
     }
-    return render(request, "objectives/objectives.html", context)
+    return render(request, LIST_PAGE, context)
+
+
+@require_GET
+def guardrail_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    guardrail = _describe(get_object_or_404(Guardrail, pk=pk))
+    context = {
+        "guardrail": guardrail,
+        "history": selectors.guardrail_history(guardrail),
+        "deactivate_form": DeactivateForm(),
+    }
+    return render(request, DETAIL_PAGE, context)
+
+
+# --- create and edit ----------------------------------------------------------------------------
+
+
+def _form_context(form: GuardrailForm, guardrail: Guardrail | None, **extra) -> dict:
+    action = (
+        reverse("objectives:guardrail-edit", args=[guardrail.pk]) if guardrail else reverse("objectives:guardrail-new")
+    )
+    backtest_url = reverse("objectives:guardrail-backtest")
+    if guardrail is not None:
+        backtest_url += f"?guardrail={guardrail.pk}"
+    context = {"form": form, "guardrail": guardrail, "action": action, "backtest_url": backtest_url, **extra}
+    if guardrail is not None:
+        context["history"] = selectors.guardrail_history(guardrail)
+    return context
+
+
+def _render_form(request: HttpRequest, form: GuardrailForm, guardrail: Guardrail | None, *, status=200, **extra):
+    context = _form_context(form, guardrail, **extra)
+    if request.htmx and request.htmx.target == "kind-params":
+        return render(request, f"{FORM_PAGE}#kind-params", context)
+    return render(request, FORM_PAGE, context, status=status)
+
+
+def _switched_form(request: HttpRequest, guardrail: Guardrail | None) -> GuardrailForm:
+    """A GET with ?kind=…: the same entries with the parameter fields of another kind (htmx or the plain button)."""
+    initial = GuardrailForm.initial_for(guardrail) if guardrail else {"severity": "block"}
+    if request.GET.get("kind"):
+        carried = ("name", "kind", "severity", "scope_type", "scope_value", "reason", "version")
+        initial.update({key: request.GET[key] for key in carried if key in request.GET})
+    kind = initial.get("kind")
+    if guardrail is not None and kind == guardrail.kind:
+        return GuardrailForm(initial=initial, guardrail=guardrail)
+    # Another kind's parameters start empty: the old ones mean something else.
+    initial = {key: value for key, value in initial.items() if not key.startswith("param_")}
+    return GuardrailForm(initial=initial, guardrail=guardrail, kind=kind)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_only
+def guardrail_new(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _render_form(request, _switched_form(request, None), None)
+    form = GuardrailForm(request.POST)
+    if not form.is_valid():
+        return _render_form(request, form, None, status=422)
+    try:
+        guardrail = services.guardrail_create(**form.values, actor=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as error:
+        form.add_error(None, error)
+        return _render_form(request, form, None, status=422)
+    messages.success(request, f"Guardrail “{guardrail.name}” created.")
+    return redirect("objectives:guardrail", pk=guardrail.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_only
+def guardrail_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    guardrail = get_object_or_404(Guardrail, pk=pk)
+    if request.method == "GET":
+        return _render_form(request, _switched_form(request, guardrail), guardrail)
+    form = GuardrailForm(request.POST, guardrail=guardrail)
+    if not form.is_valid():
+        return _render_form(request, form, guardrail, status=422)
+    started_from = form.cleaned_data.get("version")
+    if started_from is not None and started_from != guardrail.version:
+        form.add_error(
+            None,
+            f"Someone saved version {guardrail.version} while you edited version {started_from}; "
+            "reload the page to see it, then make your change again.",
+        )
+        return _render_form(request, form, guardrail, status=409)
+    changes = {key: value for key, value in form.values.items()}
+    if not guardrail.is_active and request.POST.get("reactivate"):
+        changes["is_active"] = True
+    saved = services.guardrail_update(
+        guardrail=guardrail, actor=request.user, reason=form.cleaned_data["reason"], **changes
+    )
+    if saved.version == guardrail.version:
+        messages.info(request, "Nothing changed; no new version was written.")
+    else:
+        messages.success(request, f"Saved version {saved.version} of “{saved.name}”.")
+    return redirect("objectives:guardrail", pk=saved.pk)
+
+
+@require_POST
+@admin_only
+def guardrail_backtest(request: HttpRequest) -> HttpResponse:
+    """Replay the last 30 days' proposals with the form's values in place of the saved guardrail; writes nothing."""
+    guardrail = None
+    if request.GET.get("guardrail"):
+        guardrail = get_object_or_404(Guardrail, pk=request.GET["guardrail"])
+    form = GuardrailForm(request.POST, guardrail=guardrail, for_backtest=True)
+    result = None
+    if form.is_valid():
+        replaces = guardrail.name if guardrail else None
+        active = guardrail.is_active or bool(request.POST.get("reactivate")) if guardrail else True
+        result = backtesting.backtest(candidate=form.rule(), replaces=replaces, active=active)
+    if request.htmx:
+        # 200 even when invalid: htmx swaps only successful answers, and the box says what to fix.
+        return render(request, f"{FORM_PAGE}#backtest", {"backtest": result, "form": form})
+    context = _form_context(form, guardrail, backtest=result)
+    return render(request, FORM_PAGE, context, status=200 if result else 422)
+
+
+@require_POST
+@admin_only
+def guardrail_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    guardrail = get_object_or_404(Guardrail, pk=pk)
+    form = DeactivateForm(request.POST)
+    if not guardrail.is_active:
+        messages.error(request, f"“{guardrail.name}” is already inactive.")
+        return _detail_with_status(request, guardrail, form, 409)
+    if not form.is_valid():
+        return _detail_with_status(request, guardrail, form, 422)
+    services.guardrail_deactivate(guardrail=guardrail, actor=request.user, reason=form.cleaned_data["reason"])
+    messages.success(request, f"“{guardrail.name}” is switched off; its history stays.")
+    return redirect("objectives:guardrail", pk=guardrail.pk)
+
+
+def _detail_with_status(request: HttpRequest, guardrail: Guardrail, form: DeactivateForm, status: int):
+    _describe(guardrail)
+    context = {"guardrail": guardrail, "history": selectors.guardrail_history(guardrail), "deactivate_form": form}
+    return render(request, DETAIL_PAGE, context, status=status)
+
+
+# --- policy as a file ----------------------------------------------------------------------------
+
+
+@require_GET
+def policy_export(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(policy.export_policy_json(), content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="waypoint-policy-{policy.policy_version()}.json"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@admin_only
+def policy_import(request: HttpRequest) -> HttpResponse:
+    """Upload → preview (a dry run: what would be created, updated, switched off) → confirm."""
+    if request.method == "GET":
+        return render(request, IMPORT_PAGE, {"form": PolicyImportForm()})
+    form = PolicyImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(request, IMPORT_PAGE, {"form": form}, status=422)
+    version = policy.policy_version()
+    plan = policy.plan_import(form.policy)
+    if not form.cleaned_data["confirm"]:
+        confirm = PolicyImportForm(
+            initial={**form.cleaned_data, "policy_file": None, "seen_version": version, "confirm": True}
+        )
+        context = {"form": confirm, "plan": plan, "warnings": form.policy.warnings, "preview": True}
+        return render(request, IMPORT_PAGE, context)
+    if form.cleaned_data["seen_version"] != version:
+        form.add_error(None, "The guardrails or objective changed since this preview; preview the file again.")
+        return render(request, IMPORT_PAGE, {"form": form}, status=409)
+    done = policy.import_policy(policy=form.policy, actor=request.user, reason=form.cleaned_data["reason"])
+    messages.success(request, f"Policy imported: {done.summary()}.")
+    return redirect("objectives:guardrails")
+
+
+# --- the objective --------------------------------------------------------------------------------
+
+
+@require_GET
+def objectives(request: HttpRequest) -> HttpResponse:
+    objective = selectors.active_objective()
+    form = ObjectiveForm(initial=ObjectiveForm.initial_for(objective))
+    return render(request, OBJECTIVE_PAGE, {"objective": objective, "form": form})
+
+
+@require_POST
+@admin_only
+def objective_set(request: HttpRequest) -> HttpResponse:
+    """Change what the engine optimises, then start a generation run so the queue follows the new objective."""
+    form = ObjectiveForm(request.POST)
+    if not form.is_valid():
+        context = {"objective": selectors.active_objective(), "form": form}
+        return render(request, OBJECTIVE_PAGE, context, status=422)
+    before = selectors.active_objective()
+    with transaction.atomic():
+        objective = services.objective_set(**form.values, actor=request.user, reason=form.cleaned_data["reason"])
+        if before is not None and objective.pk == before.pk:
+            messages.info(request, "That is already the objective; nothing changed and no run was started.")
+            return redirect("objectives:objectives")
+        started = generating.generation_start(actor=request.user, force=True)
+        generate_proposals.delay_on_commit(started.run.pk)
+    messages.success(request, f"The engine now optimises {objective}. Run #{started.run.pk} started.")
+    return redirect("objectives:objectives")

@@ -1,0 +1,297 @@
+"""Forms for guardrails, the objective and policy import: they parse and validate; services write.
+
+The guardrail form grows one set of parameter fields per kind, so switching
+the kind (htmx, or a plain "Show fields" button) redraws only those fields.
+Validation is the services' own (`validate_guardrail`, `validate_objective`),
+mapped back onto the fields, so the page and a policy file say the same words.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from objectives import guardrails, policy, services
+from objectives.models import VANITY_METRICS, Guardrail, GuardrailKind, Metric, Severity
+
+REASON_HELP = "Required for every change; kept with the version and in the audit log."
+
+SCOPE_CHOICES = [
+    ("", "All campaigns"),
+    ("channel", "One channel"),
+    ("tag", "Campaigns with a tag"),
+    ("campaign", "One campaign (external id)"),
+]
+
+
+def _number(label: str, **attrs) -> forms.FloatField:
+    return forms.FloatField(label=label, widget=forms.NumberInput(attrs={"step": "any", **attrs}))
+
+
+def _whole(label: str) -> forms.IntegerField:
+    return forms.IntegerField(label=label, widget=forms.NumberInput(attrs={"step": "1", "min": "0"}))
+
+
+def _lines(label: str, *, required: bool = True) -> forms.CharField:
+    return forms.CharField(
+        label=label, required=required, widget=forms.Textarea(attrs={"rows": 3}), help_text="One per line."
+    )
+
+
+# kind → [(params key, field factory)]; keys are the policy file's, so an export round-trips.
+PARAM_FIELDS = {
+    "max_budget_change_pct": [("pct", lambda: _number("Largest move, % of the daily budget", min="0", max="100"))],
+    "budget_bounds": [
+        ("min", lambda: _number("Lowest daily budget", min="0")),
+        ("max", lambda: _number("Highest daily budget", min="0")),
+    ],
+    "total_budget_cap": [("amount", lambda: _number("Cap on the sum of daily budgets", min="0"))],
+    "protected_campaigns": [("tag", lambda: forms.CharField(label="Tag of the protected campaigns", max_length=64))],
+    "forbidden_audiences": [("segments", lambda: _lines("Forbidden audience segments"))],
+    "brand_voice": [
+        ("banned_phrases", lambda: _lines("Banned phrases", required=False)),
+        ("required_phrases", lambda: _lines("Required phrases", required=False)),
+    ],
+    "cooldown": [("days", lambda: _whole("Days between applied changes to one campaign"))],
+    "min_evidence": [
+        ("days", lambda: _whole("Days of data with spend, at least")),
+        ("conversions", lambda: _number("Conversions, at least", min="0")),
+    ],
+}
+LIST_PARAMS = {"segments", "banned_phrases", "required_phrases"}
+
+
+def param_field_name(key: str) -> str:
+    return f"param_{key}"
+
+
+def _plain(value):
+    # 20.0 from a number input is the 20 an admin typed; keep policy files readable.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class GuardrailForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    kind = forms.ChoiceField(choices=GuardrailKind.choices)
+    severity = forms.ChoiceField(
+        choices=Severity.choices,
+        widget=forms.RadioSelect,
+        help_text=(
+            "Block: only a guardrail admin can approve over it, with a reason. "
+            "Warn: shown, and approving over it is an override."
+        ),
+    )
+    scope_type = forms.ChoiceField(choices=SCOPE_CHOICES, required=False, label="Applies to")
+    scope_value = forms.CharField(max_length=128, required=False, label="Channel, tag or campaign id")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text=REASON_HELP)
+    # The version the admin started from: saving over someone else's newer version is refused.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, guardrail: Guardrail | None = None, kind: str | None = None, for_backtest=False, **kw):
+        super().__init__(*args, **kw)
+        self.guardrail = guardrail
+        if for_backtest:
+            self.fields["reason"].required = False
+        self.kind = self._chosen_kind(kind)
+        self.fields["kind"].initial = self.kind
+        for key, make in PARAM_FIELDS[self.kind]:
+            self.fields[param_field_name(key)] = make()
+
+    def _chosen_kind(self, kind: str | None) -> str:
+        wanted = self.data.get("kind") if self.is_bound else kind or self.initial.get("kind")
+        return wanted if wanted in PARAM_FIELDS else guardrails.KINDS[0]
+
+    @classmethod
+    def initial_for(cls, guardrail: Guardrail) -> dict:
+        scope_type, scope_value = next(iter(guardrail.scope.items()), ("", ""))
+        initial = {
+            "name": guardrail.name,
+            "kind": guardrail.kind,
+            "severity": guardrail.severity,
+            "scope_type": scope_type,
+            "scope_value": scope_value,
+            "version": guardrail.version,
+        }
+        for key, value in guardrail.params.items():
+            initial[param_field_name(key)] = "\n".join(value) if isinstance(value, list) else value
+        return initial
+
+    @property
+    def kind_label(self) -> str:
+        return GuardrailKind(self.kind).label
+
+    def param_fields(self) -> list[forms.BoundField]:
+        return [self[param_field_name(key)] for key, _ in PARAM_FIELDS[self.kind]]
+
+    def _params(self) -> dict:
+        params = {}
+        for key, _ in PARAM_FIELDS[self.kind]:
+            value = self.cleaned_data.get(param_field_name(key))
+            if key in LIST_PARAMS:
+                params[key] = [line.strip() for line in (value or "").splitlines() if line.strip()]
+            elif value is not None:
+                params[key] = _plain(value)
+        return params
+
+    def _scope(self) -> dict:
+        scope_type = self.cleaned_data.get("scope_type")
+        if not scope_type:
+            return {}
+        return {scope_type: (self.cleaned_data.get("scope_value") or "").strip()}
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        self.values = {
+            "name": cleaned["name"].strip(),
+            "kind": self.kind,
+            "scope": self._scope(),
+            "severity": cleaned["severity"],
+            "params": self._params(),
+        }
+        try:
+            services.validate_guardrail(**self.values)
+        except ValidationError as error:
+            self._place(error)
+        taken = Guardrail.objects.filter(name=self.values["name"])
+        if self.guardrail is not None:
+            taken = taken.exclude(pk=self.guardrail.pk)
+        if taken.exists():
+            self.add_error("name", "Another guardrail already has this name.")
+        return cleaned
+
+    def _place(self, error: ValidationError) -> None:
+        """Put each service message on the field it concerns ("pct: must be …" → the pct field)."""
+        for field, messages in error.message_dict.items():
+            for message in messages:
+                key, _, rest = message.partition(": ")
+                if field == "params" and param_field_name(key) in self.fields:
+                    self.add_error(param_field_name(key), rest)
+                elif field == "scope":
+                    self.add_error("scope_value", message)
+                elif field in self.fields:
+                    self.add_error(field, message)
+                else:
+                    self.add_error(None, f"{field}: {message}")
+
+    def rule(self) -> guardrails.Rule:
+        return guardrails.Rule(**self.values)
+
+
+class DeactivateForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text=REASON_HELP)
+
+
+VANITY_WARNING = {
+    Metric.CLICKS: "Clicks reward curiosity, not buyers: the engine would chase cheap traffic.",
+    Metric.PLATFORM_CONVERSIONS: "The platform counts its own conversions, generously; pipeline is what sales can see.",
+    Metric.PLATFORM_REVENUE: "Platform ROAS credits the platform with revenue that would often have come anyway.",
+}
+
+
+class ObjectiveForm(forms.Form):
+    metric = forms.ChoiceField(choices=Metric.choices, widget=forms.RadioSelect, label="Optimise")
+    horizon_days = forms.IntegerField(
+        min_value=1,
+        max_value=365,
+        initial=7,
+        label="Horizon (days)",
+        help_text="How far ahead an expected impact is judged.",
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text=REASON_HELP)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for metric in Metric:
+            self.fields[self.weight_name(metric)] = forms.FloatField(
+                required=False,
+                min_value=0,
+                label=f"plus × {metric.label}",
+                widget=forms.NumberInput(attrs={"step": "any", "min": "0", "placeholder": "0"}),
+            )
+
+    @staticmethod
+    def weight_name(metric: str) -> str:
+        return f"weight_{metric}"
+
+    @classmethod
+    def initial_for(cls, objective) -> dict:
+        if objective is None:
+            return {"metric": Metric.PIPELINE_VALUE, "horizon_days": 7}
+        initial = {"metric": objective.metric, "horizon_days": objective.horizon_days}
+        initial.update({cls.weight_name(key): value for key, value in objective.weights.items()})
+        return initial
+
+    def metric_choices(self) -> list[dict]:
+        """Each metric with its radio, vanity flag and the one-line warning, for the template."""
+        radios = {str(radio.data["value"]): radio for radio in self["metric"]}
+        return [
+            {
+                "metric": metric,
+                "radio": radios[metric.value],
+                "vanity": metric in VANITY_METRICS,
+                "warning": VANITY_WARNING.get(metric, ""),
+            }
+            for metric in Metric
+        ]
+
+    def weight_fields(self) -> list[forms.BoundField]:
+        return [self[self.weight_name(metric)] for metric in Metric]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        metric = cleaned["metric"]
+        weights = {}
+        for other in Metric:
+            value = cleaned.get(self.weight_name(other))
+            if not value:
+                continue
+            if other == metric:
+                self.add_error(self.weight_name(other), "This is already the metric optimised; leave it empty.")
+            weights[other.value] = _plain(value)
+        self.values = {"metric": metric, "weights": weights, "horizon_days": cleaned["horizon_days"]}
+        try:
+            services.validate_objective(**self.values)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                for message in messages:
+                    self.add_error(field if field in self.fields else None, message)
+        return cleaned
+
+
+class PolicyImportForm(forms.Form):
+    """Step one uploads (or pastes) and previews; step two confirms the same text against the same policy."""
+
+    policy_file = forms.FileField(required=False, label="Policy file (JSON)")
+    policy_text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}), label="…or paste it")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text=REASON_HELP)
+    # The policy fingerprint the preview was made against; a change since then makes the preview stale.
+    seen_version = forms.CharField(required=False, widget=forms.HiddenInput)
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    MAX_BYTES = 1_000_000
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("policy_file")
+        text = cleaned.get("policy_text") or ""
+        if upload is not None:
+            if upload.size > self.MAX_BYTES:
+                raise ValidationError("The policy file is larger than 1 MB.")
+            try:
+                text = upload.read().decode("utf-8")
+            except UnicodeDecodeError:
+                raise ValidationError("The policy file is not UTF-8 text.") from None
+        if not text.strip():
+            raise ValidationError("Choose a policy file or paste its JSON.")
+        try:
+            self.policy = policy.parse_policy(text)
+        except policy.PolicyError as error:
+            raise ValidationError(error.errors) from None
+        cleaned["policy_text"] = text
+        return cleaned
