@@ -34,7 +34,12 @@ What the method cannot see: a second change to the same campaign inside the
 window (both changes' effects mix), spend that the platform did not deliver,
 and effects slower than N days. The noise level is that of two N-day means,
 so a single outcome is weak evidence; the hit rate over many outcomes is what
-says whether the intervals are honest.
+says whether the intervals are honest. Measured on the demo world (30 applied
+shifts, 40 campaigns, seeds 1–6, against the simulator's true effect): the
+estimate is unbiased (mean error +64/week) but noisy (sd 1,850/week, median
+absolute error 1,050/week against effects of 170–5,800/week). The true effect
+lay in the 80% interval 25 times of 30, the measured one only 10 times: most
+"above"/"below" verdicts of a single proposal are measurement noise.
 
 Verdict: `hit` when realised lies in [expected_low, expected_high], `above`
 or `below` otherwise.
