@@ -18,10 +18,14 @@ $(VENV)/.test-installed: $(VENV)/.installed requirements-test.txt
 	$(PIP) install --quiet -r requirements-test.txt
 	touch $@
 
-## run: set up, migrate, load demo data into an empty database, print the demo logins, serve on 127.0.0.1:8000
+## run: set up, migrate, load demo data into an empty database (with proposals, a few decisions and their
+## outcomes two simulated weeks later), print the demo logins, serve on 127.0.0.1:8000
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py generate_proposals
+	$(PY) manage.py demo_outcomes --if-no-outcomes
+	$(PY) manage.py generate_proposals
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 ## test: install the test requirements and run the whole suite (DATABASE_URL / REDIS_URL choose the services)
