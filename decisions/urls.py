@@ -1,6 +1,6 @@
 from django.urls import path
 
-from decisions.views import autoapproval, history, imports, pages, queue, runs
+from decisions.views import autoapproval, history, imports, pages, queue, reports, runs
 
 app_name = "decisions"
 urlpatterns = [
@@ -17,7 +17,8 @@ urlpatterns = [
     # --- end review queue ---
     path("history/", history.history, name="history"),
     path("history/export.csv", history.history_csv, name="history-csv"),
-    path("reports/", pages.reports, name="reports"),
+    path("reports/", reports.report_page, name="reports"),
+    path("reports/subscription/", reports.report_subscription, name="report-subscription"),
     path("data/", pages.data, name="data"),
     path("auto-approval/", autoapproval.auto_approval, name="auto-approval"),
     path("auto-approval/update/", autoapproval.auto_approval_update, name="auto-approval-update"),

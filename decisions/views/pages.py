@@ -1,13 +1,9 @@
-"""Read-only pages: reports and the data overview."""
+"""Read-only pages: the data overview."""
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from decisions import selectors
-
-
-def reports(request: HttpRequest) -> HttpResponse:
-    return render(request, "decisions/reports.html", {})
 
 
 def data(request: HttpRequest) -> HttpResponse:
