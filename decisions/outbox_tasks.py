@@ -8,8 +8,10 @@ from decisions.models import Application
 
 # No Celery retry limit: the service counts attempts in the row and marks it
 # failed after WAYPOINT_APPLY_MAX_ATTEMPTS, so the database is the one place
-# that knows how many tries a change has had.
-@shared_task(bind=True, max_retries=None, acks_late=True)
+# that knows how many tries a change has had. No result either: the row is the
+# record, and keeping a result makes every publish first subscribe to the
+# result store, which blocks a reviewer for ~20 s while Redis is down.
+@shared_task(bind=True, max_retries=None, acks_late=True, ignore_result=True)
 def apply_application(self, application_id: int) -> str:
     application = applying.application_apply(application_id=application_id)
     # Run eagerly (no broker) there is nowhere to park a countdown, and an

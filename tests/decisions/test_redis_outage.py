@@ -126,11 +126,6 @@ def test_an_approval_made_while_redis_is_down_is_kept_and_applied_once_redis_is_
     assert count("application.succeeded") == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="apply_application keeps its result: each publish first subscribes to the result backend, "
-    "which retries 20 times a second apart before giving up (ignore_result=True would skip it)",
-)
 def test_an_approval_while_redis_is_down_returns_to_the_reviewer_promptly(celery_on_private_redis, caplog):
     redis = celery_on_private_redis
     proposal = ProposalFactory()
