@@ -82,10 +82,11 @@ def _checked_changes(changes: list[dict]) -> list[guardrails.Change]:
     ]
 
 
-def _rules_with(candidate: guardrails.Rule, replaces: str | None) -> tuple[list[guardrails.Rule], list]:
+def _split_rules(candidate: guardrails.Rule, replaces: str | None) -> tuple[list, list]:
+    """(today's rules the edit leaves alone, the rule it replaces — none for a new guardrail)."""
     current = objective_selectors.active_rules()
-    others = [rule for rule in current if rule.name not in (replaces, candidate.name)]
-    return current, [*others, candidate]
+    replaced = {replaces, candidate.name}
+    return [rule for rule in current if rule.name not in replaced], [rule for rule in current if rule.name in replaced]
 
 
 def backtest(
@@ -103,9 +104,8 @@ def backtest(
     Campaign facts (tags, audience, evidence) are today's: the past ones are not kept.
     """
     now = now or timezone.now()
-    current, proposed = _rules_with(candidate, replaces)
-    if not active:
-        proposed = proposed[:-1]
+    others, replaced = _split_rules(candidate, replaces)
+    added = [candidate] if active else []
     campaigns = selectors.campaign_facts(today=timezone.localdate(now))
     proposals = (
         Proposal.objects.filter(created_at__gte=now - dt.timedelta(days=days), created_at__lte=now)
@@ -117,15 +117,18 @@ def backtest(
     for pk, created_at, status, changes in proposals.iterator(chunk_size=2000):
         checked = _checked_changes(changes)
         today = timezone.localdate(created_at)
-        before = outcome(guardrails.check(checked, rules=current, campaigns=campaigns, today=today))
-        after_verdicts = guardrails.check(checked, rules=proposed, campaigns=campaigns, today=today)
-        after = outcome(after_verdicts)
+        # The rules the edit leaves alone are checked once per proposal, not once per side:
+        # a total budget cap adds up every campaign in its scope each time it is checked.
+        unchanged = guardrails.check(checked, rules=others, campaigns=campaigns, today=today)
+        old = guardrails.check(checked, rules=replaced, campaigns=campaigns, today=today) if replaced else []
+        new = guardrails.check(checked, rules=added, campaigns=campaigns, today=today) if added else []
+        before, after = outcome(unchanged + old), outcome(unchanged + new)
         total += 1
         blocked += after == "block"
         warned += after == "warn"
         blocked_now += before == "block"
         warned_now += before == "warn"
-        own = next((v for v in after_verdicts if v.name == candidate.name), None) if active else None
+        own = new[0] if new else None
         if before != after or (own is not None and not own.passed):
             rows.append(BacktestRow(pk, created_at, status, changes, before, after, own))
     # Proposals whose outcome changes first: they are what the edit is about.
