@@ -252,12 +252,20 @@ def _detail_context(proposal: Proposal) -> dict:
         "chart_id": f"charts-{proposal.pk}",
         "timeline": selectors.proposal_timeline(proposal),
         "anomaly": (proposal.evidence or {}).get("anomaly"),
-        "platform": proposal.platform_view or {},
+        "platform": _with_names(proposal.platform_view or {}, names),
     }
     if proposal.status == Proposal.Status.PENDING:
         # Badges in the list are the stored verdicts; here the guardrails are re-checked against today.
         context.update(_live(proposal))
     return context
+
+
+def _with_names(platform_view: dict, names: dict[str, str]) -> dict:
+    rows = [
+        {**row, "name": names.get(row.get("campaign"), row.get("campaign"))}
+        for row in platform_view.get("campaigns", [])
+    ]
+    return {**platform_view, "campaigns": rows}
 
 
 def _load(pk: int) -> Proposal:
