@@ -15,7 +15,8 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from types import SimpleNamespace
 
 import numpy as np
 from django.conf import settings
@@ -23,13 +24,13 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from decisions import audit, selectors
-from decisions.engine import proposing
+from decisions import audit, learning, selectors
+from decisions.engine import acceptance, proposing
 from decisions.engine.allocation import allocate_detailed
 from decisions.engine.anomalies import detect_anomalies
 from decisions.engine.curves import fit_curves
 from decisions.engine.types import CurveFit, FittedCurve
-from decisions.models import Campaign, DailyMetric, GenerationRun, Proposal
+from decisions.models import AcceptanceModel, Campaign, DailyMetric, GenerationRun, Proposal
 from objectives import guardrails
 from objectives import selectors as objective_selectors
 from objectives.models import Metric
@@ -164,12 +165,14 @@ def fit_chunk(*, run_id: int, campaign_ids: list[int]) -> dict:
     run = GenerationRun.objects.select_related("objective").get(pk=run_id)
     window = load_window(run, campaign_ids)
     n_draws = int(setting("WAYPOINT_N_DRAWS", 200))
+    # Seeded by the data window, not the run: a forced rerun over the same data draws the same uncertainty.
+    seed = int(run.window_end.strftime("%Y%m%d")) if run.window_end else 0
     errors = []
     try:
-        fits = fit_curves(window.spend, window.value, n_draws=n_draws, seed=run_id)
+        fits = fit_curves(window.spend, window.value, n_draws=n_draws, seed=seed)
     except Exception as error:  # noqa: BLE001 - fall back to one campaign at a time to isolate the bad one
         logger.warning("chunk fit failed (%s); fitting campaign by campaign", error)
-        fits, errors = _fit_one_by_one(window, n_draws=n_draws, seed=run_id)
+        fits, errors = _fit_one_by_one(window, n_draws=n_draws, seed=seed)
     anomalies = detect_anomalies(window.spend, window.outcomes)
     GenerationRun.objects.filter(pk=run_id).update(chunks_done=F("chunks_done") + 1)
     recent = slice(-RECENT_DAYS, None)
@@ -232,6 +235,7 @@ class Context:
     current: np.ndarray
     views: list[proposing.CampaignView]
     recent_value_per_day: np.ndarray
+    acceptance: AcceptanceModel | None  # what reviewers accept, learnt from past decisions (None before any)
 
 
 def generation_finish(*, run_id: int, chunk_results: list[dict]) -> GenerationRun:
@@ -294,6 +298,7 @@ def _context(run: GenerationRun, chunk_results: list[dict]) -> Context:
         current=np.array([float(c.daily_budget) for c in campaigns]),
         views=views,
         recent_value_per_day=np.array([e["recent_value"] / max(e["recent_value_days"], 1) for e in entries]),
+        acceptance=learning.active_acceptance(),
     )
 
 
@@ -346,9 +351,15 @@ def _shift_drafts(ctx: Context) -> list[proposing.Draft]:
         min_move_pct=float(setting("WAYPOINT_MIN_MOVE_PCT", 0.03)),
         max_p_loss=float(setting("WAYPOINT_MAX_P_LOSS", 0.35)),
     )
-    groups = proposing.group_moves(ctx.current, allocation.budgets, min_move=min_move)
-    return [
-        proposing.shift_draft(
+    drafts = []
+    for group in proposing.group_moves(ctx.current, allocation.budgets, min_move=min_move):
+        # Where reviewers consistently shrink the engine's shifts for a channel, propose what they accept.
+        channel = ctx.campaigns[group.receivers()[0]].channel
+        factor = learning.step_factor_for("budget_shift", channel, model=ctx.acceptance)
+        group = acceptance.scaled_group(group, factor)
+        if group.amount < min_move:
+            continue
+        draft = proposing.shift_draft(
             group,
             current=ctx.current,
             fits=ctx.fits,
@@ -356,8 +367,8 @@ def _shift_drafts(ctx: Context) -> list[proposing.Draft]:
             metric=ctx.run.metric,
             marginal_level=allocation.marginal_level,
         )
-        for group in groups
-    ]
+        drafts.append(replace(draft, evidence={**draft.evidence, "step_factor": factor}))
+    return drafts
 
 
 def _anomaly_drafts(ctx: Context, anomalies: dict) -> list[proposing.Draft]:
@@ -420,6 +431,16 @@ def _store(ctx: Context, drafts: list[proposing.Draft]) -> dict:
 
 def _create(ctx, draft, *, key, verdicts, campaign, ttl) -> Proposal:
     expected = draft.expected
+    p_accept = learning.p_accept_for(
+        SimpleNamespace(
+            kind=draft.kind,
+            changes=draft.changes,
+            p_loss=draft.p_loss,
+            guardrail_verdicts=[v.to_dict() for v in verdicts],
+            campaign=campaign,
+        ),
+        model=ctx.acceptance,
+    )
     proposal = Proposal.objects.create(
         run=ctx.run,
         kind=draft.kind,
@@ -436,7 +457,8 @@ def _create(ctx, draft, *, key, verdicts, campaign, ttl) -> Proposal:
         expected_low=expected["low"],
         expected_high=expected["high"],
         p_loss=draft.p_loss,
-        priority=priority(expected),
+        p_accept=p_accept,
+        priority=proposing.priority(expected, p_accept),
         model_version=ctx.run.model_version,
         idempotency_key=key,
         expires_at=timezone.now() + ttl,
@@ -448,11 +470,6 @@ def _create(ctx, draft, *, key, verdicts, campaign, ttl) -> Proposal:
         machine_payload={"changes": draft.changes, "expected_impact": expected, "p_loss": draft.p_loss},
     )
     return proposal
-
-
-def priority(expected: dict) -> float:
-    """Expected value penalised by half its downside uncertainty, so a sure gain outranks a lucky guess."""
-    return round(expected["mean"] - 0.5 * (expected["mean"] - expected["low"]), 2)
 
 
 def _pending_by_lever() -> dict[tuple[str, str], list[Proposal]]:

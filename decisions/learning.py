@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from decisions import audit
-from decisions.engine import acceptance
+from decisions.engine import acceptance, proposing
 from decisions.models import AcceptanceModel, Proposal, Review
 
 MIN_DECISIONS = 30
@@ -178,6 +178,7 @@ def rescore_pending(*, model: AcceptanceModel) -> int:
     batch, count = [], 0
     for proposal in pending.iterator(chunk_size=RESCORE_BATCH):
         proposal.p_accept = round(acceptance.score(model.params, proposal_features(proposal)), 4)
+        proposal.priority = proposing.priority(_expected(proposal), proposal.p_accept)
         batch.append(proposal)
         if len(batch) >= RESCORE_BATCH:
             count += _save_scores(batch)
@@ -185,9 +186,13 @@ def rescore_pending(*, model: AcceptanceModel) -> int:
     return count + _save_scores(batch)
 
 
+def _expected(proposal: Proposal) -> dict:
+    return {"mean": proposal.expected_mean, "low": proposal.expected_low}
+
+
 def _save_scores(batch: list[Proposal]) -> int:
     if batch:
-        Proposal.objects.bulk_update(batch, ["p_accept"])
+        Proposal.objects.bulk_update(batch, ["p_accept", "priority"])
     return len(batch)
 
 

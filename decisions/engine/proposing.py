@@ -319,6 +319,16 @@ def platform_view(donor: CampaignView, receiver: CampaignView, *, metric: str) -
     }
 
 
+def priority(expected: dict, p_accept: float | None = None) -> float:
+    """The queue's rank: expected value penalised by half its downside uncertainty (a sure gain outranks a
+    lucky guess), times P(accept) once the acceptance model exists. A negative value (a pause that gives up a
+    little to stop waste) is left as it is: multiplying it by an unlikely P(accept) would push it up."""
+    base = expected["mean"] - 0.5 * (expected["mean"] - expected["low"])
+    if p_accept is not None and base > 0:
+        base *= p_accept
+    return round(base, 2)
+
+
 def pause_draft(
     anomaly: Anomaly, *, view: CampaignView, budget: float, metric: str, recent_value_per_day: float
 ) -> Draft:

@@ -203,3 +203,35 @@ def test_a_run_hands_qualifying_proposals_to_the_auto_approval_policy(world, dja
     left = Proposal.objects.filter(run=run, status=Proposal.Status.PENDING)
     assert left.exists()
     assert all(p.p_loss > 0.2 or any(abs(c["to"] - c["from"]) > 0.05 * c["from"] for c in p.changes) for p in left)
+
+
+def test_the_engine_proposes_the_step_reviewers_accept_and_ranks_by_p_accept(world):
+    from decisions import learning
+    from tests.decisions.test_learning import _scripted_decisions
+    from tests.factories import marketer
+
+    # The scripted decisions below add 40 campaigns of 100/day: lift the total cap they would otherwise hit.
+    objective_services.guardrail_deactivate(guardrail=Guardrail.objects.get(kind="total_budget_cap"), reason="x")
+    before = run_engine()
+    full = {p.pk: p for p in Proposal.objects.filter(run=before, kind=Proposal.Kind.BUDGET_SHIFT)}
+    assert full
+    _scripted_decisions(marketer(), n=40)
+    model = learning.acceptance_retrain()
+    channels = set(Campaign.objects.values_list("channel", flat=True))
+    # Reviewers who keep half of every shift, whatever the channel, as the model would learn after many edits.
+    model.step_factors = {f"budget_shift|{channel}": 0.5 for channel in channels}
+    model.save()
+    after = run_engine(force=True)
+    halved = list(Proposal.objects.filter(run=after, kind=Proposal.Kind.BUDGET_SHIFT))
+    assert halved, (after.counts, after.errors)
+    moved = lambda ps: sum(abs(c["to"] - c["from"]) for p in ps for c in p.changes)  # noqa: E731
+    # Halved to the cent, less any shift whose half falls under the smallest move worth proposing.
+    kept = [p for p in full.values() if sum(abs(c["to"] - c["from"]) for c in p.changes) / 4 >= 5]
+    assert moved(halved) == pytest.approx(moved(kept) / 2, abs=0.05 * len(kept))
+    for proposal in halved:
+        assert proposal.evidence["step_factor"] == 0.5
+        assert sum(c["to"] - c["from"] for c in proposal.changes) == pytest.approx(0, abs=0.01)
+        assert proposal.p_accept is not None
+        assert proposal.priority == generating.proposing.priority(
+            {"mean": proposal.expected_mean, "low": proposal.expected_low}, proposal.p_accept
+        )
