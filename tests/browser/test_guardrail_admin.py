@@ -68,3 +68,23 @@ def test_an_admin_tightens_a_guardrail_after_a_backtest_and_a_marketer_sees_it_i
     expect(detail).to_contain_text("Max move: Budget moves 20% (limit 10%)")
     expect(detail).to_contain_text("this differs from when it was proposed")
     screenshot(page, "queue-after-guardrail-edit")
+
+
+def test_the_new_guardrail_form_switches_its_fields_with_the_kind(page, live_server):
+    guardrail_admin(username="ada")
+    log_in(page, live_server, "ada", "pw-for-tests-1")
+    page.goto(f"{live_server.url}/guardrails/new/")
+    page.get_by_label("Name").fill("No hype")
+    expect(page.get_by_label("Largest move, % of the daily budget")).to_be_visible()
+    page.get_by_label("Kind").select_option("brand_voice")
+    expect(page.get_by_label("Banned phrases")).to_be_visible()
+    expect(page.get_by_label("Largest move, % of the daily budget")).to_have_count(0)
+    page.get_by_label("Banned phrases").fill("guaranteed\nbest ever")
+    page.get_by_label("Reason").fill("Legal asked for it")
+    page.get_by_role("button", name="Create guardrail").click()
+    expect(page.get_by_role("status")).to_contain_text("Guardrail “No hype” created")
+    created = Guardrail.objects.get(name="No hype")
+    assert (created.kind, created.params) == (
+        "brand_voice",
+        {"banned_phrases": ["guaranteed", "best ever"], "required_phrases": []},
+    )
