@@ -8,6 +8,7 @@ decision that lost the race answers 409 with the row showing who decided.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -114,6 +115,20 @@ def guard_of(verdicts: list[dict]) -> Guard:
     return Guard(status=status, failing=failing, checked=len(verdicts))
 
 
+_PK = 987654321  # a placeholder pk, reversed once per URL name
+
+
+@functools.cache
+def _url_pattern(name: str) -> str:
+    return reverse(f"decisions:{name}", args=[_PK])
+
+
+def row_urls(pk: int) -> dict[str, str]:
+    """The row's links without a reverse() per link per row: the queue page draws up to 100 rows."""
+    names = {"detail": "proposal", "approve": "proposal-approve", "edit": "proposal-edit", "reject": "proposal-reject"}
+    return {key: _url_pattern(name).replace(str(_PK), str(pk)) for key, name in names.items()}
+
+
 def decorate(proposals: list[Proposal]) -> list[Proposal]:
     """Attach what the row template shows (words, numbers, badges), with one query for every campaign name."""
     names = selectors.campaign_names(c["campaign"] for p in proposals for c in p.changes)
@@ -122,6 +137,7 @@ def decorate(proposals: list[Proposal]) -> list[Proposal]:
         proposal.lines = change_lines(proposal.changes, names)
         proposal.headline = headline(proposal.kind, proposal.lines)
         proposal.guard = guard_of(proposal.guardrail_verdicts)
+        proposal.urls = row_urls(proposal.pk)
         proposal.impact = {
             "mean": signed_money(proposal.expected_mean),
             "low": signed_money(proposal.expected_low),
