@@ -26,9 +26,10 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
+import pytest
 from django.utils import timezone
 
-from decisions import applying, audit, reviewing
+from decisions import applying, audit, reports, reviewing
 from decisions.models import Application, AuditEvent, Outcome, Proposal, Review
 from decisions.reports import iso_week, week_bounds
 from tests.factories import CampaignFactory, GuardrailFactory, ProposalFactory, guardrail_admin, marketer
@@ -158,10 +159,6 @@ def _last_week(week: str) -> None:
 
 
 # --- the tests -----------------------------------------------------------------------------------------------
-
-import pytest  # noqa: E402
-
-from decisions import reports  # noqa: E402
 
 pytestmark = pytest.mark.django_db
 
@@ -352,3 +349,26 @@ def test_percentile_interpolates_like_percentile_cont():
     assert reports.percentile([], 0.5) is None
     assert reports.percentile([4, 1, 3, 2], 0.5) == 2.5
     assert reports.percentile([1, 2, 3, 4, 5, 6, 10], 0.9) == pytest.approx(7.6)
+
+
+def test_the_command_prints_the_report_as_json_csv_or_html(scripted):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    def run(fmt: str) -> str:
+        out = io.StringIO()
+        call_command("override_report", week=scripted.week, format=fmt, stdout=out)
+        return out.getvalue()
+
+    assert json.loads(run("json"))["counts"]["overrides"] == 7
+    assert f"{scripted.week},counts,,,decisions,10" in run("csv").splitlines()
+    assert "Board approved the launch budget" in run("html")
+
+
+def test_the_command_refuses_a_bad_week(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="Not an ISO week"):
+        call_command("override_report", week="47")
