@@ -27,7 +27,7 @@ def test_it_fills_a_correct_chain_once_and_times_both_pages(filled):
     assert AuditEvent.objects.count() >= SIZES["events"] * 0.95
     assert Review.objects.filter(decision="rejected").exists()
     assert audit.verify_chain() is None
-    assert [name for name, _, _ in filled.steps][-2:] == ["history", "pending"]
+    assert [name for name, _, _ in filled.steps][-3:] == ["history", "pending", "analyze"]
     assert [name for name, _, _ in rb.fill_database(**SIZES, reviewers=2).steps] == ["migrate"]
 
     pages = rb.time_pages(requests=3, warmup=1)
