@@ -527,3 +527,23 @@ def proposal_approve_by_policy(*, proposal: Proposal, policy, verdicts: list[gua
         proposal=proposal, changes=list(proposal.changes), direction=Application.Direction.APPLY
     )
     return review
+
+
+def pending_verdicts_refresh(*, batch_size: int = 500) -> int:
+    """Re-check every pending proposal against today's guardrails and store the verdicts the queue shows.
+
+    Run after a guardrail, policy or objective change and after an import, so
+    the queue's badges (read from the stored verdicts, one query a page) match
+    what a reviewer will meet when deciding. Returns how many changed.
+    """
+    context = guardrail_context()
+    changed, batch = 0, []
+    for proposal in Proposal.objects.filter(status=PENDING).only("pk", "changes", "guardrail_verdicts").iterator():
+        verdicts = [v.to_dict() for v in current_verdicts(proposal, context=context)]
+        if verdicts != proposal.guardrail_verdicts:
+            proposal.guardrail_verdicts = verdicts
+            batch.append(proposal)
+        if len(batch) >= batch_size:
+            changed += Proposal.objects.bulk_update(batch, ["guardrail_verdicts"])
+            batch = []
+    return changed + (Proposal.objects.bulk_update(batch, ["guardrail_verdicts"]) if batch else 0)

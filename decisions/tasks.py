@@ -16,6 +16,8 @@ def import_performance_file(import_run_id: int) -> str:
         return "skipped"
     importing.import_run_execute(run=run)
     queue_after_import(run)
+    if run.status == ImportRun.Status.SUCCEEDED and not run.dry_run:
+        refresh_pending_verdicts.delay_on_commit()  # budgets and evidence changed
     return run.status
 
 
@@ -64,3 +66,9 @@ def auto_approve_run(run_id: int) -> int:
 def expire_proposals() -> int:
     """Pending proposals past their expiry become expired (an override by omission, audited)."""
     return reviewing.proposal_expire_due()
+
+
+@shared_task
+def refresh_pending_verdicts() -> int:
+    """After a guardrail, policy or data change: the queue's badges follow today's guardrails."""
+    return reviewing.pending_verdicts_refresh()

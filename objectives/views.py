@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from decisions import backtest as backtesting
 from decisions import generating, roles
-from decisions.tasks import generate_proposals
+from decisions.tasks import generate_proposals, refresh_pending_verdicts
 from objectives import policy, selectors, services
 from objectives.forms import DeactivateForm, GuardrailForm, ObjectiveForm, PolicyImportForm
 from objectives.models import Guardrail
@@ -38,6 +38,11 @@ admin_only = roles.role_required(roles.GUARDRAIL_ADMIN)
 
 
 # --- the guardrails page --------------------------------------------------------------------
+
+
+def _refresh_queue_verdicts() -> None:
+    """The queue shows stored verdicts; after a policy change, re-check the pending proposals once committed."""
+    refresh_pending_verdicts.delay_on_commit()
 
 
 def _describe(guardrail: Guardrail) -> Guardrail:
@@ -136,6 +141,7 @@ def guardrail_new(request: HttpRequest) -> HttpResponse:
         return _render_form(request, form, None, status=422)
     try:
         guardrail = services.guardrail_create(**form.values, actor=request.user, reason=form.cleaned_data["reason"])
+        _refresh_queue_verdicts()
     except ValidationError as error:
         form.add_error(None, error)
         return _render_form(request, form, None, status=422)
@@ -169,6 +175,7 @@ def guardrail_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if saved.version == guardrail.version:
         messages.info(request, "Nothing changed; no new version was written.")
     else:
+        _refresh_queue_verdicts()
         messages.success(request, f"Saved version {saved.version} of “{saved.name}”.")
     return redirect("objectives:guardrail", pk=saved.pk)
 
@@ -204,6 +211,7 @@ def guardrail_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _detail_with_status(request, guardrail, form, 422)
     services.guardrail_deactivate(guardrail=guardrail, actor=request.user, reason=form.cleaned_data["reason"])
+    _refresh_queue_verdicts()
     messages.success(request, f"“{guardrail.name}” is switched off; its history stays.")
     return redirect("objectives:guardrail", pk=guardrail.pk)
 
@@ -245,6 +253,7 @@ def policy_import(request: HttpRequest) -> HttpResponse:
         form.add_error(None, "The guardrails or objective changed since this preview; preview the file again.")
         return render(request, IMPORT_PAGE, {"form": form}, status=409)
     done = policy.import_policy(policy=form.policy, actor=request.user, reason=form.cleaned_data["reason"])
+    _refresh_queue_verdicts()
     messages.success(request, f"Policy imported: {done.summary()}.")
     return redirect("objectives:guardrails")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from decisions.tasks import refresh_pending_verdicts
 from objectives.policy import PolicyError, export_policy_json, import_policy, parse_policy, plan_import, policy_version
 
 
@@ -53,6 +54,8 @@ class Command(BaseCommand):
             self._report(plan_import(policy), heading="Dry run, nothing changed")
             return
         plan = import_policy(policy=policy, actor=actor, reason=reason or f"policy import from {file}")
+        # The queue shows stored verdicts: re-check pending proposals against the new policy.
+        refresh_pending_verdicts.delay()
         self._report(plan, heading=f"Imported {file}, policy version {policy_version()}")
 
     def _read(self, file: str) -> str:
