@@ -215,3 +215,26 @@ def guardrail_activity(
             last_triggered=max(filter(None, (seen.last_triggered, last)), default=None),
         )
     return activity
+
+
+# --- guardrails that fire, and those that never do ------------------------------------------------------
+
+STALE_DAYS = 90  # the prune-what-never-fires rule: a guardrail silent this long is a candidate to retire
+
+
+def with_activity(guardrails: list, *, now: dt.datetime) -> list:
+    """Attach blocks and warnings (30 days) and the last trigger (90 days), across every name a guardrail had."""
+    activity = guardrail_activity(recent_days=STALE_DAYS, now=now)
+    names = objective_selectors.guardrail_names()
+    for guardrail in guardrails:
+        found = [activity[name] for name in names.get(guardrail.pk, {guardrail.name}) if name in activity]
+        guardrail.blocks_30d = sum(a.blocks for a in found)
+        guardrail.warnings_30d = sum(a.warnings for a in found)
+        guardrail.last_triggered = max((a.last_triggered for a in found if a.last_triggered), default=None)
+    return guardrails
+
+
+def stale(guardrails: list, *, now: dt.datetime) -> list:
+    """Active guardrails old enough to judge (annotated by `with_activity`) that have not triggered in STALE_DAYS."""
+    cutoff = now - dt.timedelta(days=STALE_DAYS)
+    return [g for g in guardrails if g.is_active and g.last_triggered is None and g.created_at <= cutoff]

@@ -9,4 +9,5 @@ def roles(request) -> dict:
     return {
         "can_review": role_checks.can_review(user),
         "is_guardrail_admin": role_checks.is_guardrail_admin(user),
+        "role_labels": [role_checks.ROLE_LABELS[r] for r in role_checks.ROLES if r in role_checks.role_names(user)],
     }

@@ -45,7 +45,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Concat, NullIf, TruncWeek
 from django.utils import timezone
 
+from decisions import backtest, learning
 from decisions.models import AuditEvent
+from objectives import selectors as objective_selectors
 from objectives.models import Guardrail
 
 # --- audit actions the report reads (see decisions/reviewing.py) ----------------------------
@@ -587,6 +589,25 @@ def _build(week: str, start: dt.datetime, end: dt.datetime) -> dict:
         "guardrail_overrides": _guardrail_overrides(start, end),
         "outcomes": _outcomes(start, end),
         "trend": trend,
+        "learning": _learning(),
+        "stale_guardrails": _stale_guardrails(end),
+    }
+
+
+def _stale_guardrails(end: dt.datetime) -> list[dict]:
+    """Guardrails silent for 90 days at the week's end: candidates to retire (prune what never fires)."""
+    active = backtest.with_activity(list(objective_selectors.guardrails(active_only=True)), now=end)
+    return [{"name": g.name, "kind": g.kind, "since": g.created_at} for g in backtest.stale(active, now=end)]
+
+
+def _learning() -> dict:
+    """What the engine learnt from reviewers: the acceptance model in force and the steps it now shrinks."""
+    model = learning.active_acceptance()
+    if model is None:
+        return {"model": None, "step_calibration": []}
+    return {
+        "model": {"fitted_at": model.fitted_at, "decisions": model.n_decisions, "auc": model.auc, "brier": model.brier},
+        "step_calibration": learning.step_calibration(model),
     }
 
 

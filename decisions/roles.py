@@ -19,16 +19,24 @@ def normalise_role(name: str) -> str:
     return name.strip().lower().replace("-", "_").replace(" ", "_")
 
 
+ROLE_LABELS = {MARKETER: "Marketer", GUARDRAIL_ADMIN: "Guardrail admin", VIEWER: "Viewer"}
+
+
+def role_names(user) -> set[str]:
+    """The user's roles, read once per request and kept on the user object."""
+    names = getattr(user, "_waypoint_roles", None)
+    if names is None:
+        names = set(user.groups.values_list("name", flat=True)) if user.is_authenticated else set()
+        user._waypoint_roles = names
+    return names
+
+
 def has_role(user, *roles: str) -> bool:
     if not user.is_authenticated:
         return False
     if user.is_superuser:
         return True
-    names = getattr(user, "_waypoint_roles", None)
-    if names is None:
-        names = set(user.groups.values_list("name", flat=True))
-        user._waypoint_roles = names
-    return bool(names.intersection(roles))
+    return bool(role_names(user).intersection(roles))
 
 
 def can_review(user) -> bool:

@@ -8,8 +8,6 @@ layer, so they may use decisions' backtest and generation task.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -32,7 +30,6 @@ DETAIL_PAGE = "objectives/guardrail.html"
 IMPORT_PAGE = "objectives/policy_import.html"
 OBJECTIVE_PAGE = "objectives/objectives.html"
 # A guardrail that has not failed on anything for this long is listed as a candidate to retire.
-STALE_DAYS = 90
 
 admin_only = roles.role_required(roles.GUARDRAIL_ADMIN)
 
@@ -51,33 +48,14 @@ def _describe(guardrail: Guardrail) -> Guardrail:
     return guardrail
 
 
-def _with_activity(guardrails: list[Guardrail], now: dt.datetime) -> list[Guardrail]:
-    """Attach blocks and warnings (30 days) and the last trigger (90 days), across every name a guardrail had."""
-    activity = backtesting.guardrail_activity(recent_days=STALE_DAYS, now=now)
-    names = selectors.guardrail_names()
-    for guardrail in guardrails:
-        found = [activity[name] for name in names.get(guardrail.pk, {guardrail.name}) if name in activity]
-        guardrail.blocks_30d = sum(a.blocks for a in found)
-        guardrail.warnings_30d = sum(a.warnings for a in found)
-        guardrail.last_triggered = max((a.last_triggered for a in found if a.last_triggered), default=None)
-        _describe(guardrail)
-    return guardrails
-
-
-def stale_guardrails(guardrails: list[Guardrail], now: dt.datetime) -> list[Guardrail]:
-    """Active guardrails old enough to judge that have not triggered in STALE_DAYS days."""
-    cutoff = now - dt.timedelta(days=STALE_DAYS)
-    return [g for g in guardrails if g.is_active and g.last_triggered is None and g.created_at <= cutoff]
-
-
 @require_GET
 def guardrails(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    listed = _with_activity(list(selectors.guardrails()), now)
+    listed = [_describe(g) for g in backtesting.with_activity(list(selectors.guardrails()), now=now)]
     context = {
         "guardrails": listed,
-        "stale": stale_guardrails(listed, now),
-        "stale_days": STALE_DAYS,
+        "stale": backtesting.stale(listed, now=now),
+        "stale_days": backtesting.STALE_DAYS,
         "import_form": PolicyImportForm(),
     }
     return render(request, LIST_PAGE, context)

@@ -27,6 +27,7 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from decisions import applying, audit, reports, reviewing
@@ -372,3 +373,40 @@ def test_the_command_refuses_a_bad_week(db):
 
     with pytest.raises(CommandError, match="Not an ISO week"):
         call_command("override_report", week="47")
+
+
+@pytest.mark.django_db
+def test_the_report_says_where_the_engine_now_proposes_smaller_steps(client):
+    from decisions import learning
+    from tests.decisions.test_learning import _scripted_decisions
+    from tests.factories import viewer
+
+    _scripted_decisions(marketer(), n=40)  # display raises are consistently halved
+    model = learning.acceptance_retrain()
+    week = reports.iso_week(timezone.now())
+    report = reports.weekly_report(week)
+    assert report["learning"]["model"]["decisions"] == model.n_decisions
+    (cell,) = report["learning"]["step_calibration"]
+    assert (cell["kind"], cell["channel"]) == ("budget_change", "display") and cell["factor"] < 0.9
+    client.force_login(viewer())
+    page = client.get(reverse("decisions:reports"), {"week": week})
+    assert b"its step: reviewers consistently shrink these" in page.content
+
+
+@pytest.mark.django_db
+def test_without_a_model_the_report_says_the_engine_proposes_its_full_step():
+    assert reports.weekly_report(reports.iso_week(timezone.now()))["learning"] == {
+        "model": None,
+        "step_calibration": [],
+    }
+
+
+@pytest.mark.django_db
+def test_the_report_lists_guardrails_silent_for_90_days_as_candidates_to_retire():
+    from objectives.models import Guardrail
+
+    old_and_silent = GuardrailFactory(name="Never fires")
+    Guardrail.objects.filter(pk=old_and_silent.pk).update(created_at=timezone.now() - dt.timedelta(days=120))
+    GuardrailFactory(name="Too new to judge")
+    report = reports.weekly_report(reports.iso_week(timezone.now()))
+    assert [g["name"] for g in report["stale_guardrails"]] == ["Never fires"]
