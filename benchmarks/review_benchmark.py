@@ -750,7 +750,8 @@ def drain_queue(server: Server) -> int:
     try:
         return int(client.llen(server.celery_queue))
     finally:
-        client.delete(server.celery_queue, f"_kombu.binding.{server.celery_queue}")
+        bindings = (f"_kombu.binding.{server.celery_queue}", f"_kombu.binding_permanent.{server.celery_queue}")
+        client.delete(server.celery_queue, *bindings)
         client.close()
 
 
