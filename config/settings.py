@@ -198,4 +198,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # One line per eager task result drowns a command's own output; failures still show.
+        "celery.app.trace": {"level": "WARNING"},
+        # The in-memory broker used without REDIS_URL warns that it has no hostname, on every task.
+        "kombu.connection": {"level": "ERROR"},
+    },
 }

@@ -106,11 +106,13 @@ class GuardrailContext:
     today: dt.date
 
 
-def guardrail_context(*, today: dt.date | None = None) -> GuardrailContext:
+def guardrail_context(*, today: dt.date | None = None, proposals: Iterable[Proposal] | None = None) -> GuardrailContext:
+    """Rules and facts for checking; with `proposals`, evidence is summed only for the campaigns they touch."""
     today = today or timezone.localdate()
+    touched = None if proposals is None else {c["campaign"] for p in proposals for c in p.changes}
     return GuardrailContext(
         rules=objective_selectors.active_rules(),
-        campaigns=selectors.campaign_facts(today=today),
+        campaigns=selectors.campaign_facts(today=today, evidence_for=touched),
         today=today,
     )
 
@@ -126,7 +128,7 @@ def current_verdicts(
     proposal: Proposal, *, changes: list[dict] | None = None, context: GuardrailContext | None = None
 ) -> list[guardrails.Verdict]:
     """Re-check the proposal (or the reviewer's edited changes) against today's guardrails and data."""
-    context = context or guardrail_context()
+    context = context or guardrail_context(proposals=[proposal])
     return guardrails.check(
         as_checked_changes(proposal.changes if changes is None else changes),
         rules=context.rules,

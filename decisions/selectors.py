@@ -155,26 +155,36 @@ def recent_imports(limit: int = 10) -> QuerySet[ImportRun]:
     return ImportRun.objects.select_related("uploaded_by").order_by("-created_at")[:limit]
 
 
-def campaign_facts(*, today: dt.date, external_ids: Iterable[str] | None = None) -> dict[str, CampaignFacts]:
-    """What the guardrail checker needs to know about campaigns, keyed by external id, in one query.
+def campaign_facts(
+    *, today: dt.date, external_ids: Iterable[str] | None = None, evidence_for: Iterable[str] | None = None
+) -> dict[str, CampaignFacts]:
+    """What the guardrail checker needs to know about campaigns, keyed by external id, in two queries.
 
     Evidence counts days with spend and conversions (leads where reported, else
-    the platform's count) over the last EVIDENCE_WINDOW_DAYS days.
+    the platform's count) over the last EVIDENCE_WINDOW_DAYS days. Summing it is
+    the expensive part, so `evidence_for` limits it to the campaigns a change
+    touches (the others are still needed, for total caps, without evidence).
     """
-    since = today - dt.timedelta(days=EVIDENCE_WINDOW_DAYS)
-    recent = Q(metrics__date__gt=since, metrics__date__lte=today)
-    campaigns = Campaign.objects.annotate(
-        evidence_days=Count("metrics", filter=recent & Q(metrics__spend__gt=0)),
-        evidence_leads=Sum("metrics__leads", filter=recent),
-        evidence_platform=Sum("metrics__platform_conversions", filter=recent),
-    )
+    campaigns = Campaign.objects.all()
     if external_ids is not None:
         campaigns = campaigns.filter(external_id__in=list(external_ids))
-    return {c.external_id: _facts(c) for c in campaigns}
+    evidence = _evidence(today=today, external_ids=None if evidence_for is None else list(evidence_for))
+    return {c.external_id: _facts(c, *evidence.get(c.pk, (0, None, None))) for c in campaigns}
 
 
-def _facts(campaign: Campaign) -> CampaignFacts:
-    conversions = campaign.evidence_leads if campaign.evidence_leads is not None else campaign.evidence_platform
+def _evidence(*, today: dt.date, external_ids: list[str] | None) -> dict[int, tuple]:
+    since = today - dt.timedelta(days=EVIDENCE_WINDOW_DAYS)
+    rows = DailyMetric.objects.filter(date__gt=since, date__lte=today)
+    if external_ids is not None:
+        rows = rows.filter(campaign__external_id__in=external_ids)
+    totals = rows.values("campaign_id").annotate(
+        days=Count("id", filter=Q(spend__gt=0)), leads=Sum("leads"), platform=Sum("platform_conversions")
+    )
+    return {t["campaign_id"]: (t["days"], t["leads"], t["platform"]) for t in totals}
+
+
+def _facts(campaign: Campaign, evidence_days: int, leads, platform_conversions) -> CampaignFacts:
+    conversions = leads if leads is not None else platform_conversions
     return CampaignFacts(
         external_id=campaign.external_id,
         channel=campaign.channel,
@@ -183,6 +193,6 @@ def _facts(campaign: Campaign) -> CampaignFacts:
         daily_budget=float(campaign.daily_budget),
         status=campaign.status,
         last_applied_change=campaign.last_changed_at.date() if campaign.last_changed_at else None,
-        evidence_days=campaign.evidence_days,
+        evidence_days=evidence_days,
         evidence_conversions=float(conversions or 0),
     )
