@@ -1,24 +1,12 @@
 """Beat refreshes outcomes every morning at 05:00, before the 06:00 proposal run reads them."""
 
-import json
-
 from django.db import migrations
 
-NAME = "Refresh outcomes every morning"
-TASK = "decisions.outcome_tasks.refresh_outcomes"
+from decisions.migrations._schedule import crontab_entry
 
-
-def create_schedule(apps, schema_editor):
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute="0", hour="5", day_of_week="*", day_of_month="*", month_of_year="*"
-    )
-    PeriodicTask.objects.get_or_create(name=NAME, defaults={"task": TASK, "args": json.dumps([]), "crontab": crontab})
-
-
-def remove_schedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
+create_schedule, remove_schedule = crontab_entry(
+    "Refresh outcomes every morning", "decisions.outcome_tasks.refresh_outcomes", minute="0", hour="5"
+)
 
 
 class Migration(migrations.Migration):
