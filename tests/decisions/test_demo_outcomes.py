@@ -81,3 +81,12 @@ def test_it_refuses_data_that_is_not_the_demo_world():
     with pytest.raises(CommandError, match="not the demo world"):
         run()
     assert not Outcome.objects.exists()
+
+
+def test_after_the_fast_forward_the_demo_changes_count_as_two_weeks_old(seeded):
+    run(approve=2)
+    touched = Campaign.objects.filter(last_changed_at__isnull=False)
+    assert touched.exists()
+    # The demo's present is two simulated weeks on: a 7-day cooldown must not warn on every campaign it changed.
+    for campaign in touched:
+        assert timezone.now() - campaign.last_changed_at >= dt.timedelta(days=OUTCOME_DAYS - 1)

@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from decisions import applying, audit, generating, outcomes, reviewing, selectors
@@ -60,6 +60,11 @@ class Command(BaseCommand):
         self.stdout.write(f"Simulated {rows:,} daily rows, {first} to {last}, under the budgets now in force.")
         counts = outcomes.outcomes_refresh()
         self.stdout.write(f"Outcomes: {counts}")
+        # Seen from the demo's new present, two simulated weeks on, those changes were made 14 days ago:
+        # the cooldown guardrail should not warn on every campaign the demo touched.
+        Campaign.objects.filter(last_changed_at__isnull=False).update(
+            last_changed_at=F("last_changed_at") - dt.timedelta(days=outcomes.OUTCOME_DAYS)
+        )
         self.print_outcomes([p for p, _ in decided])
 
     def print_outcomes(self, proposals: list[Proposal]) -> None:
