@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from decisions import reviewing
+from decisions.engine import acceptance
 from decisions.models import Campaign, GenerationRun, Proposal
 from objectives.models import AutoApprovalPolicy
 
@@ -24,15 +25,8 @@ def current_policy() -> AutoApprovalPolicy:
 
 
 def largest_move_pct(changes: list[dict]) -> float:
-    """The biggest budget move as % of the budget it starts from; a status change counts as 100%."""
-    largest = 0.0
-    for change in changes:
-        if change["field"] != "daily_budget":
-            return 100.0
-        before = float(change["from"])
-        moved = abs(float(change["to"]) - before)
-        largest = max(largest, 100.0 if before <= 0 else 100.0 * moved / before)
-    return largest
+    """The biggest move as % of the value it starts from; a status change counts as 100%."""
+    return max((abs(acceptance.move_pct(c) or 0.0) for c in changes), default=0.0)
 
 
 def why_not(

@@ -128,18 +128,6 @@ def daily_trend(*, external_ids: Iterable[str], days: int = TREND_DAYS) -> dict[
     return trend
 
 
-def decided_proposals() -> QuerySet[Proposal]:
-    return (
-        Proposal.objects.exclude(status=Proposal.Status.PENDING)
-        .select_related("campaign", "review")
-        .order_by("-decided_at", "-id")
-    )
-
-
-def recent_audit_events(limit: int = 50) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.select_related("proposal").order_by("-id")[:limit]
-
-
 def campaigns_with_latest_figures() -> QuerySet[Campaign]:
     """Campaigns annotated with their latest day and that day's spend and pipeline, in three queries at most."""
     latest = DailyMetric.objects.filter(campaign=OuterRef("pk")).order_by("-date")

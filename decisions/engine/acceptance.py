@@ -112,12 +112,13 @@ def change_pct(changes: Sequence[dict], campaign: str | None = None) -> float:
     as the whole budget: a pause is −100%, a resume +100%.
     """
     own = [c for c in changes if c.get("campaign") == campaign] or list(changes)
-    moves = [_pct(c) for c in own]
+    moves = [move_pct(c) for c in own]
     moves = [m for m in moves if m is not None]
     return max(moves, key=abs) if moves else 0.0
 
 
-def _pct(change: dict) -> float | None:
+def move_pct(change: dict) -> float | None:
+    """One change's signed move in % of the value it starts from; a status change counts as ±100%."""
     if change.get("field") == "status":
         return -100.0 if change.get("to") == "paused" else 100.0
     try:
