@@ -72,7 +72,7 @@ class Filler:
     """Generates the rows; proposal ids are 1..n so events and reviews can point at them."""
 
     def __init__(self, *, events: int, weeks: int, week: str, seed: int = 7):
-        from decisions.reports import week_bounds
+        from decisions.reports.weekly import week_bounds
 
         self.rng = random.Random(seed)
         self.target = events
@@ -331,7 +331,7 @@ def fill(*, events: int, weeks: int, week: str, seed: int = 7) -> dict:
 def _timed(function, *args) -> float:
     from django.db import transaction
 
-    from decisions import reports
+    from decisions.reports import weekly as reports
 
     started = time.perf_counter()
     with transaction.atomic():
@@ -342,7 +342,7 @@ def _timed(function, *args) -> float:
 
 def measure(week: str, repeat: int) -> dict:
     """Cold and warm timings of the whole report, and of each section alone (warm)."""
-    from decisions import reports as r
+    from decisions.reports import weekly as r
 
     start, end = r.week_bounds(week)
     decisions = r._decisions(start, end)
@@ -400,7 +400,7 @@ def main() -> None:
     from django.core.management import call_command
 
     from decisions.models import AuditEvent, Proposal, Review
-    from decisions.reports import week_bounds
+    from decisions.reports.weekly import week_bounds
 
     call_command("migrate", verbosity=0)
     existing = AuditEvent.objects.count()

@@ -142,7 +142,7 @@ def ensure_users(*, count: int) -> dict:
     from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import Group, User
 
-    from decisions import roles
+    from decisions import access as roles
 
     group, _ = Group.objects.get_or_create(name=roles.MARKETER)
     password = make_password(BENCH_PASSWORD)
@@ -161,7 +161,9 @@ def ensure_users(*, count: int) -> dict:
 
 def ensure_world(*, campaigns: int, days: int, seed: int, report: FillReport) -> list[int]:
     """Campaigns, numbers, guardrails and one engine run; returns the ids of the engine's own proposals."""
-    from decisions import demo, generating, tasks
+    from decisions.demo import seed as demo
+    from decisions.generation import service as generating
+    from decisions.generation import tasks
     from decisions.models import Campaign, GenerationRun, Proposal
 
     if not Campaign.objects.exists():

@@ -63,7 +63,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "decisions.middleware.RequestIdMiddleware",
+    "decisions.audit.middleware.RequestIdMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

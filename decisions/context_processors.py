@@ -1,4 +1,4 @@
-from decisions import roles as role_checks
+from decisions import access as role_checks
 
 
 def roles(request) -> dict:

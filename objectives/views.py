@@ -17,9 +17,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from decisions import backtest as backtesting
-from decisions import generating, roles
-from decisions.tasks import generate_proposals, refresh_pending_verdicts
+from decisions import access as roles
+from decisions.generation import service as generating
+from decisions.generation.tasks import generate_proposals
+from decisions.review import backtest as backtesting
+from decisions.review.tasks import refresh_pending_verdicts
 from objectives import policy, selectors, services
 from objectives.forms import DeactivateForm, GuardrailForm, ObjectiveForm, PolicyImportForm
 from objectives.models import Guardrail

@@ -6,7 +6,7 @@ from decimal import Decimal
 import factory
 from django.contrib.auth.models import Group, User
 
-from decisions import roles
+from decisions import access as roles
 from decisions.models import Campaign, DailyMetric, GenerationRun, Proposal
 from objectives.models import Guardrail, Objective
 

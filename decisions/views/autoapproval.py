@@ -6,8 +6,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from decisions import autoapproval, roles
+from decisions import access as roles
 from decisions.models import Campaign, Proposal
+from decisions.review import autoapproval
 from objectives import services as objective_services
 
 TEMPLATE = "decisions/auto_approval.html"

@@ -13,9 +13,10 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from decisions import exporting, history_selectors
-from decisions.history_filters import HistoryFilter
 from decisions.models import Proposal
+from decisions.review import exporting
+from decisions.review import history as history_selectors
+from decisions.review.history_filters import HistoryFilter
 
 TEMPLATE = "decisions/history.html"
 PAGE_SIZE = 25

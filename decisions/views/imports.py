@@ -10,9 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from decisions import importing, roles
+from decisions import access as roles
+from decisions.data import importing
+from decisions.data.tasks import import_performance_file
 from decisions.models import ImportRun
-from decisions.tasks import import_performance_file
 
 TEMPLATE = "decisions/import.html"
 

@@ -3,7 +3,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from decisions import selectors
+from decisions.review import selectors
 
 
 def data(request: HttpRequest) -> HttpResponse:

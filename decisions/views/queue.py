@@ -21,10 +21,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timesince import timesince, timeuntil
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from decisions import applying, reviewing, roles, selectors
-from decisions.filters import QueueFilter
-from decisions.forms import ApproveForm, EditForm, RejectForm, RollbackForm
+from decisions import access as roles
+from decisions.delivery import outbox as applying
 from decisions.models import Application, Proposal
+from decisions.review import selectors
+from decisions.review import transitions as reviewing
+from decisions.review.filters import QueueFilter
+from decisions.review.forms import ApproveForm, EditForm, RejectForm, RollbackForm
 from objectives import guardrails
 from objectives.models import Metric
 

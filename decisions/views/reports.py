@@ -8,8 +8,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from decisions import reports, roles
+from decisions import access as roles
 from decisions.models import ReportSubscription
+from decisions.reports import weekly as reports
 
 TEMPLATE = "decisions/reports.html"
 

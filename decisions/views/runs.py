@@ -6,9 +6,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from decisions import generating, roles
+from decisions import access as roles
+from decisions.generation import service as generating
+from decisions.generation.tasks import generate_proposals
 from decisions.models import GenerationRun
-from decisions.tasks import generate_proposals
 
 TEMPLATE = "decisions/runs.html"
 

@@ -3,8 +3,8 @@
 from collections import Counter
 
 from benchmarks import report_benchmark as rb
-from decisions import reports
 from decisions.models import AuditEvent
+from decisions.reports import weekly as reports
 
 WEEK = "2026-W47"
 

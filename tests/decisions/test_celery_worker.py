@@ -9,10 +9,12 @@ import pytest
 from django.db import connection
 
 from config.celery import app
-from decisions import generating, importing
-from decisions.demo import demo_seed
+from decisions.data import importing
+from decisions.data.tasks import import_performance_file
+from decisions.demo.seed import demo_seed
+from decisions.generation import service as generating
+from decisions.generation.tasks import generate_proposals
 from decisions.models import DailyMetric, GenerationRun, ImportRun, Proposal
-from decisions.tasks import generate_proposals, import_performance_file
 from tests.celery_worker import running_worker
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

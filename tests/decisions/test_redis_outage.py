@@ -16,8 +16,9 @@ from django.db import connection
 from django.utils import timezone
 
 from config.celery import app
-from decisions import outbox_tasks, reviewing
+from decisions.delivery import tasks as outbox_tasks
 from decisions.models import Application, AuditEvent, Campaign, Proposal, Review
+from decisions.review import transitions as reviewing
 from tests.celery_worker import running_worker
 from tests.factories import ProposalFactory, marketer
 from tests.redis_server import redis_server

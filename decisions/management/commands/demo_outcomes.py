@@ -19,10 +19,15 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from decisions import applying, audit, generating, outcomes, reviewing, selectors
-from decisions.demo import DEMO_USERS
+from decisions import audit
+from decisions.delivery import outbox as applying
+from decisions.demo.seed import DEMO_USERS
 from decisions.engine.simulator import World, make_world, simulate_days
+from decisions.generation import service as generating
 from decisions.models import METRIC_FIELDS, MONEY_FIELDS, Application, Campaign, DailyMetric, Outcome, Proposal, Review
+from decisions.outcomes import service as outcomes
+from decisions.review import selectors
+from decisions.review import transitions as reviewing
 
 LABEL = "demo_outcomes"
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from decisions import exporting
 from decisions.models import Proposal
+from decisions.review import exporting
 
 
 class Command(BaseCommand):

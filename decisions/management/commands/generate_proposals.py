@@ -2,7 +2,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from decisions import generating, tasks
+from decisions.generation import service as generating
+from decisions.generation import tasks
 from decisions.models import GenerationRun
 
 

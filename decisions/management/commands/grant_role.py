@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from decisions import roles, services
+from decisions import access as roles
 
 
 class Command(BaseCommand):
@@ -18,8 +18,8 @@ class Command(BaseCommand):
         except User.DoesNotExist:
             raise CommandError(f'no user "{username}"; create one with: python manage.py createsuperuser') from None
         try:
-            granted = services.role_grant(user=user, role=role)
-        except services.UnknownRole as error:
+            granted = roles.role_grant(user=user, role=role)
+        except roles.UnknownRole as error:
             raise CommandError(str(error)) from None
         name = roles.normalise_role(role)
         if granted:

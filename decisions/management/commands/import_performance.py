@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from decisions import importing
+from decisions.data import importing
 
 
 class Command(BaseCommand):

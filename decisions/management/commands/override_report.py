@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.template.loader import render_to_string
 
-from decisions import reports
+from decisions.reports import weekly as reports
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from decisions.demo import DEMO_USERS, DemoRefused, demo_seed
+from decisions.demo.seed import DEMO_USERS, DemoRefused, demo_seed
 from decisions.models import Campaign
 
 

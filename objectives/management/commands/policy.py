@@ -8,7 +8,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from decisions.tasks import refresh_pending_verdicts
+from decisions.review.tasks import refresh_pending_verdicts
 from objectives.policy import PolicyError, export_policy_json, import_policy, parse_policy, plan_import, policy_version
 
 

@@ -1,0 +1,34 @@
+"""Celery tasks of the apply outbox: each takes ids, loads, and calls one service."""
+
+from celery import shared_task
+
+from decisions.delivery import outbox as applying
+from decisions.models import Application
+
+
+# No Celery retry limit: the service counts attempts in the row and marks it
+# failed after WAYPOINT_APPLY_MAX_ATTEMPTS, so the database is the one place
+# that knows how many tries a change has had. No result either: the row is the
+# record, and keeping a result makes every publish first subscribe to the
+# result store, which blocks a reviewer for ~20 s while Redis is down.
+@shared_task(
+    name="decisions.outbox_tasks.apply_application", bind=True, max_retries=None, acks_late=True, ignore_result=True
+)
+def apply_application(self, application_id: int) -> str:
+    application = applying.application_apply(application_id=application_id)
+    # Run eagerly (no broker) there is nowhere to park a countdown, and an
+    # eager Retry would surface as an error: try again here, at once, until
+    # the row succeeds or runs out of attempts (the service counts them).
+    while self.request.is_eager and application is not None and application.status == Application.Status.PENDING:
+        application = applying.application_apply(application_id=application_id)
+    if application is None:
+        return "missing"
+    if application.status == Application.Status.PENDING:
+        raise self.retry(countdown=applying.backoff_seconds(application.attempts))
+    return application.status
+
+
+@shared_task(name="decisions.outbox_tasks.sweep_outbox")
+def sweep_outbox() -> int:
+    """Beat task: re-queue outbox rows whose task was lost (Redis down, a worker died)."""
+    return len(applying.applications_requeue_stale())

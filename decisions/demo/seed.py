@@ -1,0 +1,214 @@
+"""Writing a simulated world into the database, so a fresh install has something to decide about.
+
+The simulator (decisions.engine.simulator) knows the truth; this service
+stores only what a real team would see: campaigns, their daily numbers, a
+few people to log in as, an objective and a starter set of guardrails.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from decisions import access as roles
+from decisions import audit
+from decisions.engine.simulator import SimHistory, World, make_world, simulate_history
+from decisions.models import Campaign, DailyMetric
+from objectives import services as objective_services
+from objectives.models import Guardrail, GuardrailKind, Metric, Objective, Severity
+
+SEEDER_LABEL = "seed_demo"
+
+# Demo logins only: printed by seed_demo (and `make run`) for local demos.
+DEMO_USERS = (
+    ("marketer", "waypoint-marketer", roles.MARKETER),
+    ("admin", "waypoint-admin", roles.GUARDRAIL_ADMIN),
+    ("viewer", "waypoint-viewer", roles.VIEWER),
+)
+
+
+class DemoRefused(Exception):
+    """The database already holds campaigns; demo data must never mix with real data."""
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    role: str
+    password: str | None  # None: the user already existed and keeps their password
+
+
+@dataclass(frozen=True)
+class DemoSeeded:
+    world: World
+    campaigns: int
+    metric_rows: int
+    first_date: date
+    last_date: date
+    users: tuple[DemoUser, ...]
+    objective_created: bool
+    guardrails: tuple[str, ...]
+    seconds: float
+
+
+@transaction.atomic
+def demo_seed(*, n_campaigns: int = 40, days: int = 180, seed: int = 1, end_date: date | None = None) -> DemoSeeded:
+    started = time.perf_counter()
+    existing = Campaign.objects.count()
+    if existing:
+        raise DemoRefused(
+            f"The database already has {existing} campaign(s); seed_demo only fills an empty database, "
+            "so demo numbers never mix with real ones."
+        )
+    world = make_world(n_campaigns, seed)
+    history = simulate_history(world, days=days, end_date=end_date)
+    ids = _create_campaigns(world)
+    rows = _create_metrics(world, history, ids)
+    return DemoSeeded(
+        world=world,
+        campaigns=len(ids),
+        metric_rows=rows,
+        first_date=history.dates[0],
+        last_date=history.dates[-1],
+        users=_create_users(),
+        objective_created=_create_objective(),
+        guardrails=_create_guardrails(world),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _money(value: float) -> Decimal:
+    return Decimal(f"{value:.2f}")
+
+
+def _create_campaigns(world: World) -> dict[str, int]:
+    Campaign.objects.bulk_create(
+        Campaign(
+            external_id=c.external_id,
+            name=c.name,
+            channel=c.channel,
+            platform=c.platform,
+            audience=c.audience,
+            tags=list(c.tags),
+            daily_budget=_money(c.daily_budget),
+        )
+        for c in world.campaigns
+    )
+    # Read the ids back: not every backend returns them from a bulk insert.
+    return dict(Campaign.objects.filter(external_id__in=world.external_ids).values_list("external_id", "id"))
+
+
+def _create_metrics(world: World, history: SimHistory, ids: dict[str, int]) -> int:
+    metrics = (
+        DailyMetric(
+            campaign_id=ids[row["campaign_id"]],
+            date=row["date"],
+            spend=_money(row["spend"]),
+            impressions=row["impressions"],
+            clicks=row["clicks"],
+            platform_conversions=row["platform_conversions"],
+            platform_revenue=_money(row["platform_revenue"]),
+            leads=row["leads"],
+            pipeline_value=_money(row["pipeline_value"]),
+            closed_revenue=None if row["closed_revenue"] is None else _money(row["closed_revenue"]),
+        )
+        for row in history.rows(world)
+    )
+    return len(DailyMetric.objects.bulk_create(metrics, batch_size=2000))
+
+
+def _create_users() -> tuple[DemoUser, ...]:
+    User = get_user_model()
+    users = []
+    for username, password, role in DEMO_USERS:
+        user, created = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
+        if created:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        roles.role_grant(user=user, role=role)
+        users.append(DemoUser(username=username, role=role, password=password if created else None))
+    return tuple(users)
+
+
+def _create_objective() -> bool:
+    if Objective.objects.filter(is_active=True).exists():
+        return False
+    objective = Objective.objects.create(metric=Metric.PIPELINE_VALUE, horizon_days=7, is_active=True)
+    audit.record(
+        action="objective.created",
+        label=SEEDER_LABEL,
+        human_payload={"metric": objective.metric, "weights": objective.weights, "horizon_days": 7},
+        reason="Demo starter objective",
+    )
+    return True
+
+
+def starter_guardrails(world: World) -> list[dict]:
+    """One guardrail of each kind, with limits that fit the simulated budgets."""
+    total = sum(c.daily_budget for c in world.campaigns)
+    return [
+        {
+            "name": "Move a budget by at most 30% at a time",
+            "kind": GuardrailKind.MAX_BUDGET_CHANGE_PCT,
+            "severity": Severity.BLOCK,
+            "params": {"pct": 30},
+        },
+        {
+            "name": "Daily budget between 10 and 2,000",
+            "kind": GuardrailKind.BUDGET_BOUNDS,
+            "severity": Severity.BLOCK,
+            "params": {"min": 10, "max": 2000},
+        },
+        {
+            "name": "Total daily budget cap",
+            "kind": GuardrailKind.TOTAL_BUDGET_CAP,
+            "severity": Severity.BLOCK,
+            # Room to grow by a tenth, no more, without a human raising the cap.
+            "params": {"amount": int(-(-total * 1.1 // 100) * 100)},
+        },
+        {
+            "name": "Never pause or cut brand campaigns",
+            "kind": GuardrailKind.PROTECTED_CAMPAIGNS,
+            "severity": Severity.BLOCK,
+            "params": {"tag": "brand"},
+        },
+        {
+            "name": "No spend increase on sensitive audiences",
+            "kind": GuardrailKind.FORBIDDEN_AUDIENCES,
+            "severity": Severity.BLOCK,
+            "params": {"segments": ["under_18", "lookalike_sensitive"]},
+        },
+        {
+            "name": "Brand voice in proposal copy",
+            "kind": GuardrailKind.BRAND_VOICE,
+            "severity": Severity.WARN,
+            "params": {"banned_phrases": ["guaranteed", "risk-free", "cheapest"], "required_phrases": []},
+        },
+        {
+            "name": "One applied change per campaign per week",
+            "kind": GuardrailKind.COOLDOWN,
+            "severity": Severity.WARN,
+            "params": {"days": 7},
+        },
+        {
+            "name": "At least 28 days and 5 conversions of evidence",
+            "kind": GuardrailKind.MIN_EVIDENCE,
+            "severity": Severity.BLOCK,
+            "params": {"days": 28, "conversions": 5},
+        },
+    ]
+
+
+def _create_guardrails(world: World) -> tuple[str, ...]:
+    created = []
+    for spec in starter_guardrails(world):
+        if Guardrail.objects.filter(name=spec["name"]).exists():
+            continue
+        objective_services.guardrail_create(**spec, reason="Demo starter set")
+        created.append(spec["name"])
+    return tuple(created)

@@ -1,0 +1,493 @@
+"""Generating proposals: load the data window, fit curves in chunks, allocate, write proposals.
+
+The steps map onto Celery tasks (decisions/tasks.py): `generation_start`
+opens a run, `fit_chunk` runs once per chunk of campaigns (in parallel on as
+many workers as there are), and `generation_finish` allocates over all of
+them and writes the proposals. Every step is idempotent: a run over the same
+data window, objective and policy version is reused, not repeated, and a
+proposal's idempotency key keeps a retried finish from writing it twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, replace
+from types import SimpleNamespace
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from decisions import audit
+from decisions.engine import acceptance, proposing
+from decisions.engine.allocation import allocate_detailed
+from decisions.engine.anomalies import detect_anomalies
+from decisions.engine.curves import fit_curves
+from decisions.engine.types import CurveFit, FittedCurve
+from decisions.learning import service as learning
+from decisions.models import AcceptanceModel, Campaign, DailyMetric, GenerationRun, Proposal
+from decisions.review import selectors
+from objectives import guardrails
+from objectives import selectors as objective_selectors
+from objectives.models import Metric
+from objectives.policy import policy_version
+
+logger = logging.getLogger(__name__)
+
+MODEL_VERSION = "hill-laplace-1"
+RECENT_DAYS = 28  # the window behind the platform view and the detail chart's daily series
+
+
+def setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+# --- opening a run --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Started:
+    run: GenerationRun
+    created: bool
+
+
+def generation_start(*, actor=None, force: bool = False) -> Started:
+    """Open a run over the latest data window, or return the run that already covers it."""
+    window_end = DailyMetric.objects.aggregate(latest=Max("date"))["latest"]
+    objective = objective_selectors.active_objective()
+    metric = objective.metric if objective else Metric.PIPELINE_VALUE
+    version = policy_version()
+    with transaction.atomic():
+        existing = (
+            GenerationRun.objects.select_for_update()
+            .filter(window_end=window_end, metric=metric, policy_version=version, model_version=MODEL_VERSION)
+            .exclude(status=GenerationRun.Status.FAILED)
+            .first()
+        )
+        if existing and not force:
+            return Started(run=existing, created=False)
+        days = int(setting("WAYPOINT_WINDOW_DAYS", 90))
+        run = GenerationRun.objects.create(
+            objective=objective,
+            metric=metric,
+            window_start=window_end - dt.timedelta(days=days - 1) if window_end else None,
+            window_end=window_end,
+            policy_version=version,
+            model_version=MODEL_VERSION,
+            triggered_by=actor,
+        )
+        audit.record(
+            action="generation.started",
+            actor=actor,
+            label=None if actor else "engine",
+            machine_payload={"run": run.pk, "window_end": window_end, "metric": metric, "policy_version": version},
+        )
+    return Started(run=run, created=True)
+
+
+def plan_chunks(run: GenerationRun) -> list[list[int]]:
+    """Campaign ids in chunks, one fitting task each; records the count for the progress bar."""
+    size = int(setting("WAYPOINT_CHUNK_SIZE", 250))
+    ids = list(Campaign.objects.order_by("pk").values_list("pk", flat=True))
+    chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
+    GenerationRun.objects.filter(pk=run.pk).update(chunks_total=len(chunks), chunks_done=0)
+    return chunks
+
+
+# --- loading the window -----------------------------------------------------------
+
+
+@dataclass
+class Window:
+    """Campaign × day matrices for one chunk; NaN = no figure that day."""
+
+    campaign_ids: list[int]
+    dates: list[dt.date]
+    spend: np.ndarray
+    value: np.ndarray  # the objective (with its weights)
+    platform_revenue: np.ndarray
+    outcomes: np.ndarray  # counts for the anomaly test: leads, or platform conversions where leads are unknown
+
+
+def objective_weights(run: GenerationRun) -> dict[str, float]:
+    weights = {run.metric: 1.0}
+    if run.objective is not None:
+        for name, weight in (run.objective.weights or {}).items():
+            weights[name] = weights.get(name, 0.0) + float(weight)
+    return weights
+
+
+def load_window(run: GenerationRun, campaign_ids: list[int]) -> Window:
+    dates = [run.window_start + dt.timedelta(days=i) for i in range((run.window_end - run.window_start).days + 1)]
+    column = {d: j for j, d in enumerate(dates)}
+    row = {pk: i for i, pk in enumerate(campaign_ids)}
+    shape = (len(campaign_ids), len(dates))
+    weights = objective_weights(run)
+    fields = sorted({"spend", "platform_revenue", "leads", "platform_conversions", *weights})
+    arrays = {name: np.full(shape, np.nan) for name in fields}
+    rows = DailyMetric.objects.filter(
+        campaign_id__in=campaign_ids, date__gte=run.window_start, date__lte=run.window_end
+    ).values_list("campaign_id", "date", *fields)
+    for campaign_id, day, *values in rows.iterator(chunk_size=5000):
+        i, j = row[campaign_id], column[day]
+        for name, value in zip(fields, values, strict=True):
+            if value is not None:
+                arrays[name][i, j] = float(value)
+    return Window(
+        campaign_ids=campaign_ids,
+        dates=dates,
+        spend=arrays["spend"],
+        value=_weighted(arrays, weights, primary=run.metric),
+        platform_revenue=arrays["platform_revenue"],
+        outcomes=np.where(np.isfinite(arrays["leads"]), arrays["leads"], arrays["platform_conversions"]),
+    )
+
+
+def _weighted(arrays: dict, weights: dict[str, float], *, primary: str) -> np.ndarray:
+    """The objective per day: unknown where the primary metric is unknown; a missing extra counts as 0."""
+    total = arrays[primary] * weights[primary]
+    for name, weight in weights.items():
+        if name != primary:
+            total = total + np.nan_to_num(arrays[name]) * weight
+    return total
+
+
+# --- fitting a chunk (runs on a worker) -----------------------------------------------
+
+
+def fit_chunk(*, run_id: int, campaign_ids: list[int]) -> dict:
+    """Fit curves and look for anomalies for one chunk; a campaign that fails is reported, not fatal."""
+    started = time.perf_counter()
+    run = GenerationRun.objects.select_related("objective").get(pk=run_id)
+    window = load_window(run, campaign_ids)
+    n_draws = int(setting("WAYPOINT_N_DRAWS", 200))
+    # Seeded by the data window, not the run: a forced rerun over the same data draws the same uncertainty.
+    seed = int(run.window_end.strftime("%Y%m%d")) if run.window_end else 0
+    errors = []
+    try:
+        fits = fit_curves(window.spend, window.value, n_draws=n_draws, seed=seed)
+    except Exception as error:  # noqa: BLE001 - fall back to one campaign at a time to isolate the bad one
+        logger.warning("chunk fit failed (%s); fitting campaign by campaign", error)
+        fits, errors = _fit_one_by_one(window, n_draws=n_draws, seed=seed)
+    anomalies = detect_anomalies(window.spend, window.outcomes)
+    GenerationRun.objects.filter(pk=run_id).update(chunks_done=F("chunks_done") + 1)
+    recent = slice(-RECENT_DAYS, None)
+    return {
+        "campaigns": [
+            {
+                "id": pk,
+                "fit": _fit_to_json(fits[i]),
+                "recent_spend": _nansum(window.spend[i, recent]),
+                "recent_value": _nansum(window.value[i, recent]),
+                "recent_platform_revenue": _nansum(window.platform_revenue[i, recent]),
+                "recent_value_days": int(np.isfinite(window.value[i, recent]).sum()),
+            }
+            for i, pk in enumerate(campaign_ids)
+        ],
+        "anomalies": [{**asdict(a), "campaign_id": campaign_ids[a.index]} for a in anomalies],
+        "errors": errors,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+def _fit_one_by_one(window: Window, *, n_draws: int, seed: int) -> tuple[list, list]:
+    fits, errors = [], []
+    for i, pk in enumerate(window.campaign_ids):
+        try:
+            fits.append(fit_curves(window.spend[i : i + 1], window.value[i : i + 1], n_draws=n_draws, seed=seed)[0])
+        except Exception as error:  # noqa: BLE001 - one broken campaign must not sink the run
+            fits.append(None)
+            errors.append({"campaign_id": pk, "error": f"{type(error).__name__}: {error}"})
+    return fits, errors
+
+
+def _nansum(values: np.ndarray) -> float:
+    return float(np.nansum(values))
+
+
+def _fit_to_json(fit: CurveFit | None) -> dict | None:
+    if fit is None:
+        return None
+    return {"curve": asdict(fit.curve), "draws": np.round(fit.draws, 6).tolist()}
+
+
+def _fit_from_json(data: dict | None) -> CurveFit | None:
+    if data is None:
+        return None
+    return CurveFit(curve=FittedCurve(**data["curve"]), draws=np.asarray(data["draws"], dtype=float))
+
+
+# --- allocating and writing (runs once, after every chunk) ----------------------------------
+
+
+@dataclass
+class Context:
+    run: GenerationRun
+    today: dt.date
+    campaigns: list[Campaign]  # in the order of the chunk results
+    facts: dict[str, guardrails.CampaignFacts]
+    rules: list[guardrails.Rule]
+    fits: list[CurveFit | None]
+    current: np.ndarray
+    views: list[proposing.CampaignView]
+    recent_value_per_day: np.ndarray
+    acceptance: AcceptanceModel | None  # what reviewers accept, learnt from past decisions (None before any)
+
+
+def generation_finish(*, run_id: int, chunk_results: list[dict]) -> GenerationRun:
+    """Allocate over all fitted campaigns and write the proposals; a second call for a finished run is a no-op."""
+    run = GenerationRun.objects.select_related("objective").get(pk=run_id)
+    if run.status != GenerationRun.Status.RUNNING:
+        return run
+    started = time.perf_counter()
+    errors = [error for chunk in chunk_results for error in chunk["errors"]]
+    try:
+        with transaction.atomic():
+            counts = _write_proposals(run, chunk_results)
+            _close_run(run, status=GenerationRun.Status.SUCCEEDED, counts=counts, errors=errors)
+    except Exception as error:
+        logger.exception("generation run %s failed", run_id)
+        errors.append({"error": f"{type(error).__name__}: {error}"})
+        with transaction.atomic():
+            _close_run(run, status=GenerationRun.Status.FAILED, counts={}, errors=errors)
+        return run
+    fit_seconds = sum(chunk["seconds"] for chunk in chunk_results)
+    GenerationRun.objects.filter(pk=run.pk).update(
+        timings={"fit_s_total": round(fit_seconds, 3), "finish_s": round(time.perf_counter() - started, 3)}
+    )
+    run.refresh_from_db()
+    return run
+
+
+def _close_run(run: GenerationRun, *, status: str, counts: dict, errors: list) -> None:
+    GenerationRun.objects.filter(pk=run.pk).update(
+        status=status, counts=counts, errors=errors, finished_at=timezone.now(), chunks_done=F("chunks_total")
+    )
+    audit.record(
+        action=f"generation.{status}",
+        label="engine",
+        machine_payload={"run": run.pk, "counts": counts, "errors": errors[:20]},
+    )
+
+
+def _context(run: GenerationRun, chunk_results: list[dict]) -> Context:
+    entries = [entry for chunk in chunk_results for entry in chunk["campaigns"]]
+    by_pk = Campaign.objects.in_bulk([e["id"] for e in entries])
+    campaigns = [by_pk[e["id"]] for e in entries]
+    today = timezone.localdate()
+    views = [
+        proposing.CampaignView(
+            external_id=c.external_id,
+            name=c.name or c.external_id,
+            platform_roas=_ratio(e["recent_platform_revenue"], e["recent_spend"]),
+            objective_per_spend=_ratio(e["recent_value"], e["recent_spend"]),
+        )
+        for c, e in zip(campaigns, entries, strict=True)
+    ]
+    return Context(
+        run=run,
+        today=today,
+        campaigns=campaigns,
+        facts=selectors.campaign_facts(today=today),
+        rules=objective_selectors.active_rules(),
+        fits=[_fit_from_json(e["fit"]) for e in entries],
+        current=np.array([float(c.daily_budget) for c in campaigns]),
+        views=views,
+        recent_value_per_day=np.array([e["recent_value"] / max(e["recent_value_days"], 1) for e in entries]),
+        acceptance=learning.active_acceptance(),
+    )
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return round(numerator / denominator, 4) if denominator > 0 else None
+
+
+def _write_proposals(run: GenerationRun, chunk_results: list[dict]) -> dict:
+    ctx = _context(run, chunk_results)
+    anomalies = {a["campaign_id"]: a for chunk in chunk_results for a in chunk["anomalies"]}
+    counts = {"campaigns": len(ctx.campaigns), "fitted": sum(f is not None for f in ctx.fits)}
+    counts["held_back"] = _hold_ineligible(ctx, anomalies)
+    drafts = _shift_drafts(ctx) + _anomaly_drafts(ctx, anomalies)
+    counts.update(_store(ctx, drafts))
+    return counts
+
+
+def _hold_ineligible(ctx: Context, anomalies: dict) -> int:
+    """Campaigns the allocator must leave alone: paused, unfitted, anomalous, thin evidence, cooling down."""
+    held = 0
+    for i, campaign in enumerate(ctx.campaigns):
+        eligible = campaign.status == Campaign.Status.ACTIVE and campaign.pk not in anomalies
+        if eligible and ctx.fits[i] is not None:
+            eligible, _ = guardrails.may_propose(ctx.facts[campaign.external_id], ctx.rules, today=ctx.today)
+        if not eligible:
+            ctx.fits[i] = None
+            held += 1
+    return held
+
+
+def _bounds(ctx: Context):
+    return proposing.guardrail_bounds(
+        ctx.current,
+        facts=[ctx.facts[c.external_id] for c in ctx.campaigns],
+        rules=ctx.rules,
+        fits=ctx.fits,
+        max_step_pct=float(setting("WAYPOINT_MAX_STEP_PCT", 50)),
+    )
+
+
+def _shift_drafts(ctx: Context) -> list[proposing.Draft]:
+    if not any(f is not None for f in ctx.fits):
+        return []
+    min_move = float(setting("WAYPOINT_MIN_MOVE", 5.0))
+    allocation = allocate_detailed(
+        ctx.fits,
+        ctx.current,
+        _bounds(ctx),
+        min_move=min_move,
+        min_move_pct=float(setting("WAYPOINT_MIN_MOVE_PCT", 0.03)),
+        max_p_loss=float(setting("WAYPOINT_MAX_P_LOSS", 0.35)),
+    )
+    drafts = []
+    for group in proposing.group_moves(ctx.current, allocation.budgets, min_move=min_move):
+        # Where reviewers consistently shrink the engine's shifts for a channel, propose what they accept.
+        channel = ctx.campaigns[group.receivers()[0]].channel
+        factor = learning.step_factor_for("budget_shift", channel, model=ctx.acceptance)
+        group = acceptance.scaled_group(group, factor)
+        if group.amount < min_move:
+            continue
+        draft = proposing.shift_draft(
+            group,
+            current=ctx.current,
+            fits=ctx.fits,
+            views=ctx.views,
+            metric=ctx.run.metric,
+            marginal_level=allocation.marginal_level,
+        )
+        drafts.append(replace(draft, evidence={**draft.evidence, "step_factor": factor}))
+    return drafts
+
+
+def _anomaly_drafts(ctx: Context, anomalies: dict) -> list[proposing.Draft]:
+    index = {c.pk: i for i, c in enumerate(ctx.campaigns)}
+    drafts = []
+    for campaign_id, data in anomalies.items():
+        i = index[campaign_id]
+        if ctx.campaigns[i].status != Campaign.Status.ACTIVE:
+            continue
+        anomaly = proposing.Anomaly(**{k: v for k, v in data.items() if k != "campaign_id"})
+        drafts.append(
+            proposing.pause_draft(
+                anomaly,
+                view=ctx.views[i],
+                budget=float(ctx.current[i]),
+                metric=ctx.run.metric,
+                recent_value_per_day=float(ctx.recent_value_per_day[i]),
+            )
+        )
+    return drafts
+
+
+def _verdicts(ctx: Context, draft: proposing.Draft) -> list[guardrails.Verdict]:
+    changes = [guardrails.Change(c["campaign"], c["field"], c["from"], c["to"]) for c in draft.changes]
+    return guardrails.check(changes, rules=ctx.rules, campaigns=ctx.facts, today=ctx.today, copy_text="")
+
+
+def idempotency_key(run: GenerationRun, draft: proposing.Draft) -> str:
+    body = [run.window_end, run.metric, run.policy_version, run.model_version, draft.kind, draft.changes]
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def lever_of(kind: str) -> str:
+    return "status" if kind in (Proposal.Kind.PAUSE, Proposal.Kind.RESUME) else "daily_budget"
+
+
+def _store(ctx: Context, drafts: list[proposing.Draft]) -> dict:
+    from decisions.review.transitions import proposal_supersede
+
+    counts = {"proposals": 0, "blocked_by_guardrails": 0, "already_proposed": 0, "superseded": 0}
+    by_external_id = {c.external_id: c for c in ctx.campaigns}
+    ttl = dt.timedelta(hours=float(setting("WAYPOINT_PROPOSAL_TTL_HOURS", 72)))
+    pending, superseded = _pending_by_lever(), set()
+    for draft in drafts:
+        verdicts = _verdicts(ctx, draft)
+        if any(not v.passed and v.severity == "block" for v in verdicts):
+            counts["blocked_by_guardrails"] += 1  # the engine never proposes what a block rule forbids
+            continue
+        key = idempotency_key(ctx.run, draft)
+        if Proposal.objects.filter(idempotency_key=key).exists():
+            counts["already_proposed"] += 1
+            continue
+        proposal = _create(ctx, draft, key=key, verdicts=verdicts, campaign=by_external_id[draft.campaign], ttl=ttl)
+        for older in _older_on_same_levers(proposal, pending, superseded):
+            proposal_supersede(proposal=older, by=proposal)
+            counts["superseded"] += 1
+        counts["proposals"] += 1
+    return counts
+
+
+def _create(ctx, draft, *, key, verdicts, campaign, ttl) -> Proposal:
+    expected = draft.expected
+    p_accept = learning.p_accept_for(
+        SimpleNamespace(
+            kind=draft.kind,
+            changes=draft.changes,
+            p_loss=draft.p_loss,
+            guardrail_verdicts=[v.to_dict() for v in verdicts],
+            campaign=campaign,
+        ),
+        model=ctx.acceptance,
+    )
+    proposal = Proposal.objects.create(
+        run=ctx.run,
+        kind=draft.kind,
+        campaign=campaign,
+        lever=lever_of(draft.kind),
+        changes=draft.changes,
+        rationale=draft.rationale,
+        evidence=draft.evidence,
+        platform_view=draft.platform_view,
+        guardrail_verdicts=[v.to_dict() for v in verdicts],
+        expected_metric=expected["metric"],
+        expected_per=expected["per"],
+        expected_mean=expected["mean"],
+        expected_low=expected["low"],
+        expected_high=expected["high"],
+        p_loss=draft.p_loss,
+        p_accept=p_accept,
+        priority=proposing.priority(expected, p_accept),
+        model_version=ctx.run.model_version,
+        idempotency_key=key,
+        expires_at=timezone.now() + ttl,
+    )
+    audit.record(
+        action="proposal.created",
+        label="engine",
+        proposal=proposal,
+        machine_payload={"changes": draft.changes, "expected_impact": expected, "p_loss": draft.p_loss},
+    )
+    return proposal
+
+
+def _pending_by_lever() -> dict[tuple[str, str], list[Proposal]]:
+    """Pending proposals indexed by (lever, campaign external id), for superseding in one query."""
+    index: dict[tuple[str, str], list[Proposal]] = {}
+    for proposal in Proposal.objects.filter(status=Proposal.Status.PENDING):
+        for change in proposal.changes:
+            index.setdefault((proposal.lever, change["campaign"]), []).append(proposal)
+    return index
+
+
+def _older_on_same_levers(proposal: Proposal, index: dict, done: set[int]) -> list[Proposal]:
+    found = {}
+    for change in proposal.changes:
+        for older in index.get((proposal.lever, change["campaign"]), []):
+            if older.pk not in done:
+                found[older.pk] = older
+    done.update(found)
+    return list(found.values())

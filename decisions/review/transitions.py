@@ -1,0 +1,554 @@
+"""Proposal transitions: approve, edit and approve, reject, bulk approve, expire, supersede, roll back.
+
+Each service is one transaction guarded by a conditional UPDATE on the
+proposal's status, so two reviewers can never both decide one proposal (on
+SQLite, where SELECT … FOR UPDATE is ignored, as well as on PostgreSQL), and
+each writes its audit events in that same transaction.
+
+Audit actions written here and in `decisions.applying`. The names are stable:
+the weekly override report aggregates on them.
+
+    proposal.approved        approved as proposed (also for each proposal of a bulk approval)
+    proposal.edited          approved with the reviewer's values; machine and human changes both kept   [override]
+    proposal.rejected        rejected with a reason code and an optional note                          [override]
+    proposal.override_warn   approved over a failing warn-level guardrail, confirmed by the reviewer   [override]
+    proposal.override_block  approved over a failing block-level guardrail by a guardrail admin,
+                             with a written reason                                                      [override]
+    proposal.expired         still pending at expires_at: nobody looked at it (actor: system)           [override]
+    proposal.superseded      a newer proposal for the same campaign and lever replaced it (actor: system)
+    proposal.rolled_back     an applied change is being reversed; the inverse goes out like an apply    [override]
+    proposal.auto_approved   decided by the auto-approval policy (actor: the policy, with its version)
+    application.succeeded    a connector applied an outbox row (apply or rollback)
+    application.attempt_failed  one attempt failed; it will be retried with backoff
+    application.failed       gave up after WAYPOINT_APPLY_MAX_ATTEMPTS attempts (or a permanent error)
+    application.retried      a reviewer put a failed outbox row back in the queue
+
+An approval over a guardrail writes the decision event (approved or edited)
+and then one override event per severity it overrode.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from decisions import access as roles
+from decisions import audit
+from decisions.delivery import outbox as applying
+from decisions.models import Application, Campaign, Proposal, Review
+from decisions.review import selectors
+from objectives import guardrails
+from objectives import selectors as objective_selectors
+
+PENDING = Proposal.Status.PENDING
+FIELDS = (guardrails.BUDGET, guardrails.STATUS)
+STATUSES = tuple(Campaign.Status.values)
+
+
+# --- errors the views turn into messages -------------------------------------
+
+
+class InvalidTransition(Exception):
+    """The proposal is not in a state that allows this action."""
+
+
+class AlreadyDecided(InvalidTransition):
+    """Someone decided first; carries who, when and what so the page can say so."""
+
+    def __init__(self, *, status: str, decision: str, by: str, at: dt.datetime | None):
+        self.status, self.decision, self.by, self.at = status, decision, by, at
+        verb = {"edited": "approved (edited)"}.get(decision, decision or status)
+        when = f" at {timezone.localtime(at):%Y-%m-%d %H:%M}" if at else ""
+        super().__init__(f"Already {verb} by {by}{when}")
+
+
+class NotDecidable(InvalidTransition):
+    """Expired or superseded: nobody may decide it any more."""
+
+    def __init__(self, *, status: str):
+        self.status = status
+        super().__init__(f"This proposal is {status} and can no longer be decided")
+
+
+class GuardrailGate(Exception):
+    """Approving needs more from the reviewer; carries the failing verdicts to show."""
+
+    def __init__(self, message: str, *, verdicts: list[guardrails.Verdict]):
+        self.verdicts = verdicts
+        super().__init__(message)
+
+
+class ConfirmationRequired(GuardrailGate):
+    """A warn-level guardrail fails: approve again with confirm_warnings=True."""
+
+
+class OverrideReasonRequired(GuardrailGate):
+    """A block-level guardrail fails: a guardrail admin must write why."""
+
+
+class InvalidDecision(ValueError):
+    """The reviewer's input is unusable (unknown reason code, malformed edited values, missing reason)."""
+
+
+# --- guardrails at decision time ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class GuardrailContext:
+    """Current rules and campaign facts, read once and shared by every proposal of a bulk approval."""
+
+    rules: list[guardrails.Rule]
+    campaigns: dict[str, guardrails.CampaignFacts]
+    today: dt.date
+
+
+def guardrail_context(*, today: dt.date | None = None, proposals: Iterable[Proposal] | None = None) -> GuardrailContext:
+    """Rules and facts for checking; with `proposals`, evidence is summed only for the campaigns they touch."""
+    today = today or timezone.localdate()
+    touched = None if proposals is None else {c["campaign"] for p in proposals for c in p.changes}
+    return GuardrailContext(
+        rules=objective_selectors.active_rules(),
+        campaigns=selectors.campaign_facts(today=today, evidence_for=touched),
+        today=today,
+    )
+
+
+def as_checked_changes(changes: Iterable[dict]) -> list[guardrails.Change]:
+    # `before` stays None so the checker measures each move from the
+    # campaign's current value, not from the value the engine saw: the change
+    # is applied as an absolute value, so the real move is from today's budget.
+    return [guardrails.Change(campaign=c["campaign"], field=c["field"], before=None, after=c["to"]) for c in changes]
+
+
+def current_verdicts(
+    proposal: Proposal, *, changes: list[dict] | None = None, context: GuardrailContext | None = None
+) -> list[guardrails.Verdict]:
+    """Re-check the proposal (or the reviewer's edited changes) against today's guardrails and data."""
+    context = context or guardrail_context(proposals=[proposal])
+    return guardrails.check(
+        as_checked_changes(proposal.changes if changes is None else changes),
+        rules=context.rules,
+        campaigns=context.campaigns,
+        today=context.today,
+    )
+
+
+def _failing(verdicts: list[guardrails.Verdict], severity: str) -> list[guardrails.Verdict]:
+    return [v for v in verdicts if not v.passed and v.severity == severity]
+
+
+def _gate(*, verdicts, actor, confirm_warnings: bool, override_reason: str) -> dict[str, list]:
+    """Refuse unless the reviewer may approve over what fails; return the overridden verdicts by severity."""
+    blocked, warned = _failing(verdicts, "block"), _failing(verdicts, "warn")
+    if blocked and not roles.is_guardrail_admin(actor):
+        raise PermissionDenied("Only a guardrail admin may approve over a block-level guardrail.")
+    if blocked and not override_reason.strip():
+        raise OverrideReasonRequired("Write why this block-level guardrail may be overridden.", verdicts=blocked)
+    if warned and not confirm_warnings:
+        raise ConfirmationRequired("Confirm that you approve over the warnings.", verdicts=warned)
+    return {"block": blocked, "warn": warned}
+
+
+# --- shared steps --------------------------------------------------------------
+
+
+def _require_reviewer(actor) -> None:
+    if not roles.can_review(actor):
+        raise PermissionDenied("Only marketers and guardrail admins may decide proposals.")
+
+
+def _refusal(proposal_id: int) -> InvalidTransition:
+    """Why a conditional update matched nothing: read what the winner (or the clock) left behind."""
+    proposal = Proposal.objects.get(pk=proposal_id)
+    review = Review.objects.filter(proposal_id=proposal_id).first()
+    if review is not None:
+        return AlreadyDecided(
+            status=proposal.status, decision=review.decision, by=review.reviewer_label, at=review.created_at
+        )
+    if proposal.status == PENDING:
+        # Still pending but past expires_at: the expiry sweep has not run yet.
+        return NotDecidable(status=Proposal.Status.EXPIRED)
+    if proposal.status in (Proposal.Status.EXPIRED, Proposal.Status.SUPERSEDED):
+        return NotDecidable(status=proposal.status)
+    return AlreadyDecided(status=proposal.status, decision="", by="someone", at=proposal.decided_at)
+
+
+def _not_expired(now: dt.datetime) -> Q:
+    return Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+
+
+def _claim(proposal: Proposal, *, status: str, now: dt.datetime) -> None:
+    """Move the proposal out of pending, or raise: the one statement that makes a decision exclusive."""
+    updated = Proposal.objects.filter(_not_expired(now), pk=proposal.pk, status=PENDING).update(
+        status=status, decided_at=now
+    )
+    if updated != 1:
+        raise _refusal(proposal.pk)
+    proposal.status, proposal.decided_at = status, now
+
+
+def _check_still_pending(proposal: Proposal, now: dt.datetime) -> None:
+    # A cheap early answer so a late reviewer hears "already approved by …"
+    # rather than a guardrail prompt; the conditional update stays the guard.
+    fresh = Proposal.objects.filter(pk=proposal.pk).values("status", "expires_at").get()
+    if fresh["status"] != PENDING or (fresh["expires_at"] and fresh["expires_at"] <= now):
+        raise _refusal(proposal.pk)
+
+
+def _machine_payload(proposal: Proposal, verdicts: list[guardrails.Verdict] | None = None) -> dict:
+    payload = {
+        "kind": proposal.kind,
+        "changes": proposal.changes,
+        "expected": {
+            "metric": proposal.expected_metric,
+            "per": proposal.expected_per,
+            "mean": proposal.expected_mean,
+            "low": proposal.expected_low,
+            "high": proposal.expected_high,
+        },
+        "p_loss": proposal.p_loss,
+    }
+    if verdicts is not None:
+        payload["verdicts"] = [v.to_dict() for v in verdicts]
+    return payload
+
+
+def _record_overrides(*, proposal, actor, overridden: dict[str, list], reason: str, final_changes: list) -> None:
+    for severity, action in (("block", "proposal.override_block"), ("warn", "proposal.override_warn")):
+        if overridden[severity]:
+            audit.record(
+                action=action,
+                actor=actor,
+                proposal=proposal,
+                machine_payload={"changes": proposal.changes, "verdicts": [v.to_dict() for v in overridden[severity]]},
+                human_payload={"final_changes": final_changes, "confirmed": True},
+                reason=reason if severity == "block" else "",
+            )
+
+
+def _approve(
+    *,
+    proposal: Proposal,
+    actor,
+    final_changes: list[dict],
+    decision: str,
+    confirm_warnings: bool,
+    override_reason: str,
+    context: GuardrailContext | None = None,
+    bulk: bool = False,
+    note: str = "",
+) -> Review:
+    now = timezone.now()
+    _check_still_pending(proposal, now)
+    verdicts = current_verdicts(proposal, changes=final_changes, context=context)
+    overridden = _gate(
+        verdicts=verdicts, actor=actor, confirm_warnings=confirm_warnings, override_reason=override_reason
+    )
+    _claim(proposal, status=Proposal.Status.APPROVED, now=now)
+    review = Review.objects.create(
+        proposal=proposal,
+        reviewer=actor,
+        reviewer_label=audit.actor_label(actor),
+        decision=decision,
+        final_changes=final_changes,
+        note="\n".join(text.strip() for text in (note, override_reason) if text.strip()),
+    )
+    edited = decision == Review.Decision.EDITED
+    audit.record(
+        action="proposal.edited" if edited else "proposal.approved",
+        actor=actor,
+        proposal=proposal,
+        machine_payload=_machine_payload(proposal, verdicts),
+        human_payload={"decision": decision, "final_changes": final_changes, "bulk": bulk},
+        reason=review.note,
+    )
+    _record_overrides(
+        proposal=proposal,
+        actor=actor,
+        overridden=overridden,
+        reason=override_reason.strip(),
+        final_changes=final_changes,
+    )
+    applying.application_create(proposal=proposal, changes=final_changes, direction=Application.Direction.APPLY)
+    return review
+
+
+# --- the transitions --------------------------------------------------------------
+
+
+@transaction.atomic
+def proposal_approve(*, proposal: Proposal, actor, confirm_warnings: bool = False, override_reason: str = "") -> Review:
+    """Approve as proposed, after re-checking today's guardrails; queues the apply on commit."""
+    _require_reviewer(actor)
+    return _approve(
+        proposal=proposal,
+        actor=actor,
+        final_changes=list(proposal.changes),
+        decision=Review.Decision.APPROVED,
+        confirm_warnings=confirm_warnings,
+        override_reason=override_reason,
+    )
+
+
+def clean_final_changes(proposal: Proposal, final_changes) -> list[dict]:
+    """The reviewer may change the target values only: same campaigns, same fields, the machine's "from"."""
+    if not isinstance(final_changes, list) or not final_changes:
+        raise InvalidDecision("Edited changes must be a non-empty list.")
+    machine = {(c["campaign"], c["field"]): c for c in proposal.changes}
+    cleaned = {}
+    for change in final_changes:
+        key = (change.get("campaign"), change.get("field")) if isinstance(change, dict) else None
+        if key not in machine:
+            raise InvalidDecision(f"{key!r} is not one of the changes this proposal makes.")
+        cleaned[key] = {**machine[key], "to": _clean_target(key[1], change.get("to"))}
+    if cleaned.keys() != machine.keys():
+        raise InvalidDecision(
+            "Edited changes must cover every change of the proposal (set “to” to “from” to keep one)."
+        )
+    return [cleaned[(c["campaign"], c["field"])] for c in proposal.changes]
+
+
+def _clean_target(field: str, value):
+    if field == guardrails.BUDGET:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise InvalidDecision(f"Daily budget must be a number, not {value!r}.") from None
+        if not math.isfinite(number) or number < 0:
+            raise InvalidDecision("Daily budget must be zero or more.")
+        return round(number, 2)
+    if field == guardrails.STATUS and value in STATUSES:
+        return value
+    raise InvalidDecision(f"Status must be one of {', '.join(STATUSES)}.")
+
+
+@transaction.atomic
+def proposal_edit_and_approve(
+    *,
+    proposal: Proposal,
+    actor,
+    final_changes: list[dict],
+    note: str = "",
+    confirm_warnings: bool = False,
+    override_reason: str = "",
+) -> Review:
+    """Approve with the reviewer's values; the machine's stay in proposal.changes, the human's in the review.
+
+    `note` says why the values changed; it is kept with the review and the audit event.
+    """
+    _require_reviewer(actor)
+    cleaned = clean_final_changes(proposal, final_changes)
+    # Saving the machine's own values is a plain approval, not an override.
+    decision = Review.Decision.APPROVED if cleaned == list(proposal.changes) else Review.Decision.EDITED
+    return _approve(
+        proposal=proposal,
+        actor=actor,
+        final_changes=cleaned,
+        decision=decision,
+        confirm_warnings=confirm_warnings,
+        override_reason=override_reason,
+        note=note,
+    )
+
+
+@transaction.atomic
+def proposal_reject(*, proposal: Proposal, actor, reason_code: str, note: str = "") -> Review:
+    _require_reviewer(actor)
+    if reason_code not in Review.Reason.values:
+        raise InvalidDecision(f"Choose a reason: {', '.join(Review.Reason.values)}.")
+    _claim(proposal, status=Proposal.Status.REJECTED, now=timezone.now())
+    review = Review.objects.create(
+        proposal=proposal,
+        reviewer=actor,
+        reviewer_label=audit.actor_label(actor),
+        decision=Review.Decision.REJECTED,
+        final_changes=[],
+        reason_code=reason_code,
+        note=note.strip(),
+    )
+    audit.record(
+        action="proposal.rejected",
+        actor=actor,
+        proposal=proposal,
+        machine_payload=_machine_payload(proposal),
+        human_payload={"decision": Review.Decision.REJECTED, "reason_code": reason_code},
+        reason=note.strip(),
+    )
+    return review
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    approved: int
+    held_by_guardrails: int
+    already_decided: int
+
+
+@transaction.atomic
+def proposals_bulk_approve(*, proposals: Iterable[Proposal], actor) -> BulkResult:
+    """Approve every given proposal that passes every guardrail now; leave the rest for one-by-one review."""
+    _require_reviewer(actor)
+    context = guardrail_context()
+    approved = held = decided = 0
+    now = timezone.now()
+    for proposal in proposals:
+        try:
+            _check_still_pending(proposal, now)
+        except InvalidTransition:
+            decided += 1
+            continue
+        if not all(v.passed for v in current_verdicts(proposal, context=context)):
+            held += 1
+            continue
+        try:
+            # A savepoint each: one proposal decided meanwhile must not undo the others.
+            with transaction.atomic():
+                _approve(
+                    proposal=proposal,
+                    actor=actor,
+                    final_changes=list(proposal.changes),
+                    decision=Review.Decision.APPROVED,
+                    confirm_warnings=False,
+                    override_reason="",
+                    context=context,
+                    bulk=True,
+                )
+        except InvalidTransition:
+            decided += 1
+            continue
+        approved += 1
+    return BulkResult(approved=approved, held_by_guardrails=held, already_decided=decided)
+
+
+@transaction.atomic
+def proposal_expire_due(*, now: dt.datetime | None = None) -> int:
+    """Expire every pending proposal past its expires_at; returns how many."""
+    now = now or timezone.now()
+    due = Proposal.objects.filter(status=PENDING, expires_at__lte=now).order_by("id")
+    expired = 0
+    for proposal in due:
+        updated = Proposal.objects.filter(pk=proposal.pk, status=PENDING).update(
+            status=Proposal.Status.EXPIRED, decided_at=now
+        )
+        if not updated:
+            continue
+        audit.record(
+            action="proposal.expired",
+            proposal=proposal,
+            machine_payload=_machine_payload(proposal),
+            human_payload={"expires_at": proposal.expires_at},
+        )
+        expired += 1
+    return expired
+
+
+@transaction.atomic
+def proposal_supersede(*, proposal: Proposal, by: Proposal) -> None:
+    """A newer proposal for the same campaign and lever replaces a pending older one."""
+    if by.pk == proposal.pk:
+        raise InvalidTransition("A proposal cannot supersede itself.")
+    now = timezone.now()
+    if not Proposal.objects.filter(pk=proposal.pk, status=PENDING).update(
+        status=Proposal.Status.SUPERSEDED, decided_at=now
+    ):
+        raise _refusal(proposal.pk)
+    proposal.status, proposal.decided_at = Proposal.Status.SUPERSEDED, now
+    audit.record(
+        action="proposal.superseded",
+        proposal=proposal,
+        machine_payload={**_machine_payload(proposal), "superseded_by": by.pk, "new_changes": by.changes},
+    )
+
+
+def inverse_changes(changes: list[dict]) -> list[dict]:
+    return [{**c, "from": c["to"], "to": c["from"]} for c in changes]
+
+
+@transaction.atomic
+def proposal_rollback(*, proposal: Proposal, actor, reason: str) -> Application:
+    """Reverse an applied proposal: the inverse change goes out through the same outbox, audited."""
+    _require_reviewer(actor)
+    if not reason.strip():
+        raise InvalidDecision("Write why this change is rolled back.")
+    applied = (
+        Application.objects.filter(
+            proposal=proposal, direction=Application.Direction.APPLY, status=Application.Status.SUCCEEDED
+        )
+        .order_by("-id")
+        .first()
+    )
+    if applied is None or not Proposal.objects.filter(pk=proposal.pk, status=Proposal.Status.APPLIED).update(
+        status=Proposal.Status.ROLLED_BACK
+    ):
+        current = Proposal.objects.filter(pk=proposal.pk).values_list("status", flat=True).get()
+        raise InvalidTransition(f"Only an applied proposal can be rolled back; this one is {current}.")
+    proposal.status = Proposal.Status.ROLLED_BACK
+    inverse = inverse_changes(applied.changes)
+    audit.record(
+        action="proposal.rolled_back",
+        actor=actor,
+        proposal=proposal,
+        machine_payload={"changes": proposal.changes, "applied_changes": applied.changes},
+        human_payload={"inverse_changes": inverse},
+        reason=reason.strip(),
+    )
+    return applying.application_create(proposal=proposal, changes=inverse, direction=Application.Direction.ROLLBACK)
+
+
+def proposal_approve_by_policy(*, proposal: Proposal, policy, verdicts: list[guardrails.Verdict]) -> Review:
+    """The auto-approval policy decides: recorded with its version, never over a failing verdict."""
+    if any(not v.passed for v in verdicts):
+        raise InvalidDecision("Auto-approval never approves over a warn or block verdict.")
+    now = timezone.now()
+    _claim(proposal, status=Proposal.Status.APPROVED, now=now)
+    label = f"auto-approval policy v{policy.version}"
+    review = Review.objects.create(
+        proposal=proposal,
+        reviewer=None,
+        reviewer_label=label,
+        decision=Review.Decision.APPROVED,
+        final_changes=list(proposal.changes),
+        by_policy=True,
+    )
+    audit.record(
+        action="proposal.auto_approved",
+        label=label,
+        proposal=proposal,
+        machine_payload=_machine_payload(proposal, verdicts),
+        human_payload={
+            "decision": Review.Decision.APPROVED,
+            "policy_version": policy.version,
+            "limits": {"max_change_pct": policy.max_change_pct, "max_p_loss": policy.max_p_loss},
+        },
+    )
+    applying.application_create(
+        proposal=proposal, changes=list(proposal.changes), direction=Application.Direction.APPLY
+    )
+    return review
+
+
+def pending_verdicts_refresh(*, batch_size: int = 500) -> int:
+    """Re-check every pending proposal against today's guardrails and store the verdicts the queue shows.
+
+    Run after a guardrail, policy or objective change and after an import, so
+    the queue's badges (read from the stored verdicts, one query a page) match
+    what a reviewer will meet when deciding. Returns how many changed.
+    """
+    context = guardrail_context()
+    changed, batch = 0, []
+    for proposal in Proposal.objects.filter(status=PENDING).only("pk", "changes", "guardrail_verdicts").iterator():
+        verdicts = [v.to_dict() for v in current_verdicts(proposal, context=context)]
+        if verdicts != proposal.guardrail_verdicts:
+            proposal.guardrail_verdicts = verdicts
+            batch.append(proposal)
+        if len(batch) >= batch_size:
+            changed += Proposal.objects.bulk_update(batch, ["guardrail_verdicts"])
+            batch = []
+    return changed + (Proposal.objects.bulk_update(batch, ["guardrail_verdicts"]) if batch else 0)
