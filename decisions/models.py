@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from decisions.review import kinds
 from objectives.models import Guardrail, ImmutableRowError, Objective
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -163,12 +164,6 @@ class GenerationRun(models.Model):
 
 
 class Proposal(models.Model):
-    class Kind(models.TextChoices):
-        BUDGET_SHIFT = "budget_shift", "Budget shift"
-        BUDGET_CHANGE = "budget_change", "Budget change"
-        PAUSE = "pause", "Pause"
-        RESUME = "resume", "Resume"
-
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         APPROVED = "approved", "Approved"
@@ -180,11 +175,12 @@ class Proposal(models.Model):
         ROLLED_BACK = "rolled_back", "Rolled back"
 
     run = models.ForeignKey(GenerationRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="proposals")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # One spec per kind in decisions/review/kinds.py; the choices follow its registry (no migration per kind).
+    kind = models.CharField(max_length=16, choices=kinds.choices)
     # The campaign whose lever this proposal moves (the first one for a shift);
     # a newer pending proposal on the same campaign and lever supersedes it.
     campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="proposals")
-    lever = models.CharField(max_length=32, default="daily_budget")
+    lever = models.CharField(max_length=32, default="daily_budget")  # the kind's field
     # [{"campaign": external_id, "field": "daily_budget", "from": 100.0, "to": 120.0}, …]
     changes = models.JSONField(default=list)
     rationale = models.TextField(blank=True)
@@ -250,7 +246,11 @@ class Review(models.Model):
 
 
 class Application(models.Model):
-    """An outbox row: one attempt to push an approved change to an ad platform."""
+    """An outbox row: an approved change (or its rollback) on its way to one ad platform.
+
+    A change that touches campaigns on several platforms becomes one row per
+    platform, each with its own connector, changes and idempotency key.
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -263,12 +263,17 @@ class Application(models.Model):
 
     proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="applications")
     direction = models.CharField(max_length=16, choices=Direction.choices, default=Direction.APPLY)
+    # The campaigns' platform ("" when they name none); it chose the connector.
+    platform = models.CharField(max_length=64, blank=True)
     connector = models.CharField(max_length=32, default="ledger")
     changes = models.JSONField(default=list)
     idempotency_key = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # Set while a worker sends the row (claimed, result not yet recorded); a
+    # claim older than the outbox's lease belongs to a worker presumed dead.
+    sending_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group, User
 
 from decisions import access as roles
 from decisions.models import Campaign, DailyMetric, GenerationRun, Proposal
+from decisions.review import kinds
 from objectives.models import Guardrail, Objective
 
 
@@ -95,7 +96,7 @@ class ProposalFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Proposal
 
-    kind = Proposal.Kind.BUDGET_CHANGE
+    kind = kinds.BUDGET_CHANGE.name
     campaign = factory.SubFactory(CampaignFactory)
     changes = factory.LazyAttribute(
         lambda p: [{"campaign": p.campaign.external_id, "field": "daily_budget", "from": 100.0, "to": 120.0}]

@@ -33,6 +33,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from decisions.engine.proposing import Group
+from objectives.guardrails import fields
 
 PARAMS_VERSION = 1
 HOLDOUT_SHARE = 0.25  # the newest quarter of decisions is held out for AUC, Brier and reliability
@@ -113,21 +114,16 @@ def change_pct(changes: Sequence[dict], campaign: str | None = None) -> float:
     """
     own = [c for c in changes if c.get("campaign") == campaign] or list(changes)
     moves = [move_pct(c) for c in own]
-    moves = [m for m in moves if m is not None]
     return max(moves, key=abs) if moves else 0.0
 
 
-def move_pct(change: dict) -> float | None:
-    """One change's signed move in % of the value it starts from; a status change counts as ±100%."""
-    if change.get("field") == "status":
-        return -100.0 if change.get("to") == "paused" else 100.0
-    try:
-        before, after = float(change["from"]), float(change["to"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    if before <= 0:
-        return 100.0 if after > before else 0.0
-    return round(100.0 * (after - before) / before, 4)
+def move_pct(change: dict) -> float:
+    """One change's signed move in % of the value it starts from, as its field measures it.
+
+    A status change counts as ±100%; a field nobody registered raises
+    UnknownField rather than reading as no move at all.
+    """
+    return fields.get(change.get("field")).move_pct(change.get("from"), change.get("to"))
 
 
 def failing_counts(verdicts: Iterable[dict]) -> tuple[int, int]:
@@ -149,7 +145,7 @@ def change_ratio(machine_changes: Sequence[dict], final_changes: Sequence[dict])
     final = {(c.get("campaign"), c.get("field")): c for c in final_changes}
     dot = norm = 0.0
     for change in machine_changes:
-        if change.get("field") != "daily_budget":
+        if change.get("field") != fields.BUDGET:
             continue
         human = final.get((change.get("campaign"), change.get("field")))
         try:
@@ -392,7 +388,7 @@ def scaled_changes(changes: Sequence[dict], factor: float) -> list[dict]:
     if factor >= 1.0:
         return [dict(c) for c in changes]
     result = [dict(c) for c in changes]
-    budget_lines = [c for c in result if c.get("field") == "daily_budget"]
+    budget_lines = [c for c in result if c.get("field") == fields.BUDGET]
     if not budget_lines:
         return result
     before_cents = [round(float(c["from"]) * 100) for c in budget_lines]

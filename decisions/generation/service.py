@@ -1,6 +1,6 @@
 """Generating proposals: load the data window, fit curves in chunks, allocate, write proposals.
 
-The steps map onto Celery tasks (decisions/tasks.py): `generation_start`
+The steps map onto Celery tasks (decisions/generation/tasks.py): `generation_start`
 opens a run, `fit_chunk` runs once per chunk of campaigns (in parallel on as
 many workers as there are), and `generation_finish` allocates over all of
 them and writes the proposals. Every step is idempotent: a run over the same
@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from types import SimpleNamespace
 
@@ -32,7 +33,7 @@ from decisions.engine.curves import fit_curves
 from decisions.engine.types import CurveFit, FittedCurve
 from decisions.learning import service as learning
 from decisions.models import AcceptanceModel, Campaign, DailyMetric, GenerationRun, Proposal
-from decisions.review import selectors
+from decisions.review import kinds, selectors
 from objectives import guardrails
 from objectives import selectors as objective_selectors
 from objectives.models import Metric
@@ -313,7 +314,7 @@ def _write_proposals(run: GenerationRun, chunk_results: list[dict]) -> dict:
     anomalies = {a["campaign_id"]: a for chunk in chunk_results for a in chunk["anomalies"]}
     counts = {"campaigns": len(ctx.campaigns), "fitted": sum(f is not None for f in ctx.fits)}
     counts["held_back"] = _hold_ineligible(ctx, anomalies)
-    drafts = _shift_drafts(ctx) + _anomaly_drafts(ctx, anomalies)
+    drafts = [draft for drafter in DRAFTERS for draft in drafter(ctx, anomalies)]
     counts.update(_store(ctx, drafts))
     return counts
 
@@ -341,7 +342,7 @@ def _bounds(ctx: Context):
     )
 
 
-def _shift_drafts(ctx: Context) -> list[proposing.Draft]:
+def _shift_drafts(ctx: Context, anomalies: dict) -> list[proposing.Draft]:
     if not any(f is not None for f in ctx.fits):
         return []
     min_move = float(setting("WAYPOINT_MIN_MOVE", 5.0))
@@ -393,6 +394,12 @@ def _anomaly_drafts(ctx: Context, anomalies: dict) -> list[proposing.Draft]:
     return drafts
 
 
+# The engine parts that propose: each turns the fitted run into drafts of its kinds. A new kind's
+# engine part is appended here (decisions/review/kinds.py says what else a kind needs).
+Drafter = Callable[[Context, dict], list[proposing.Draft]]
+DRAFTERS: list[Drafter] = [_shift_drafts, _anomaly_drafts]
+
+
 def _verdicts(ctx: Context, draft: proposing.Draft) -> list[guardrails.Verdict]:
     changes = [guardrails.Change(c["campaign"], c["field"], c["from"], c["to"]) for c in draft.changes]
     return guardrails.check(changes, rules=ctx.rules, campaigns=ctx.facts, today=ctx.today, copy_text="")
@@ -403,8 +410,6 @@ def idempotency_key(run: GenerationRun, draft: proposing.Draft) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def lever_of(kind: str) -> str:
-    return "status" if kind in (Proposal.Kind.PAUSE, Proposal.Kind.RESUME) else "daily_budget"
 
 
 def _store(ctx: Context, drafts: list[proposing.Draft]) -> dict:
@@ -415,6 +420,7 @@ def _store(ctx: Context, drafts: list[proposing.Draft]) -> dict:
     ttl = dt.timedelta(hours=float(setting("WAYPOINT_PROPOSAL_TTL_HOURS", 72)))
     pending, superseded = _pending_by_lever(), set()
     for draft in drafts:
+        kinds.get(draft.kind).validate(draft.changes)  # a malformed draft fails the run, loudly
         verdicts = _verdicts(ctx, draft)
         if any(not v.passed and v.severity == "block" for v in verdicts):
             counts["blocked_by_guardrails"] += 1  # the engine never proposes what a block rule forbids
@@ -447,7 +453,7 @@ def _create(ctx, draft, *, key, verdicts, campaign, ttl) -> Proposal:
         run=ctx.run,
         kind=draft.kind,
         campaign=campaign,
-        lever=lever_of(draft.kind),
+        lever=kinds.lever_of(draft.kind),
         changes=draft.changes,
         rationale=draft.rationale,
         evidence=draft.evidence,

@@ -87,11 +87,13 @@ from django.utils import timezone
 
 from decisions.generation.service import objective_weights
 from decisions.models import Application, DailyMetric, Outcome, Proposal, Review
+from objectives.guardrails import fields
 
 OUTCOME_DAYS = 14
 RECOMPUTE_DAYS = 28
 DAYS_PER_WEEK = 7
-BUDGET = "daily_budget"
+# Curves map spend to value: only budget moves can be read off them; other moves share the machine's estimate.
+BUDGET = fields.BUDGET
 
 
 # --- pure: the difference-in-differences ------------------------------------------------------
@@ -367,7 +369,7 @@ def _realised(proposal: Proposal, anchor: Anchor, changes: list[dict], data: _Da
     # Controls: campaigns no applied change touched in the windows, this proposal's or any other's.
     excluded = changed | data.changed(anchor)
     growth = portfolio_growth((w for ext, w in windows.items() if ext not in excluded), days=anchor.days)
-    paused = {c["campaign"] for c in changes if c["field"] == "status" and c["to"] == "paused"}
+    paused = {c["campaign"] for c in changes if c["field"] == fields.STATUS and c["to"] == fields.PAUSED}
     return realised_per_week([(windows.get(ext, Windows()), ext in paused) for ext in sorted(changed)], growth=growth)
 
 

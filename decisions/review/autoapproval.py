@@ -10,14 +10,18 @@ in the weekly report, and any reviewer can roll one back.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from django.db import transaction
 
-from decisions.engine import acceptance
 from decisions.models import Campaign, GenerationRun, Proposal
+from decisions.review import kinds
 from decisions.review import transitions as reviewing
+from objectives.guardrails import fields
 from objectives.models import AutoApprovalPolicy
+
+logger = logging.getLogger(__name__)
 
 
 def current_policy() -> AutoApprovalPolicy:
@@ -25,8 +29,8 @@ def current_policy() -> AutoApprovalPolicy:
 
 
 def largest_move_pct(changes: list[dict]) -> float:
-    """The biggest move as % of the value it starts from; a status change counts as 100%."""
-    return max((abs(acceptance.move_pct(c) or 0.0) for c in changes), default=0.0)
+    """The biggest move as % of the value it starts from; a status or audience change counts as 100%."""
+    return kinds.largest_move_pct(changes)
 
 
 def why_not(
@@ -39,7 +43,12 @@ def why_not(
         return f"{kind} is not a kind the policy approves"
     if policy.channels and not channels <= set(policy.channels):
         return f"channel {', '.join(sorted(channels - set(policy.channels)))} is not allowed"
-    move = largest_move_pct(changes)
+    try:
+        move = largest_move_pct(changes)
+    except fields.UnknownField as error:
+        # Never approve what cannot be measured; say why, loudly, in the reason and the log.
+        logger.error("auto-approval refused a change it cannot measure: %s", error)
+        return f"cannot measure the move: {error}"
     if move > policy.max_change_pct + 1e-9:
         return f"moves {move:.1f}% (limit {policy.max_change_pct:g}%)"
     if p_loss > policy.max_p_loss + 1e-9:

@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from decisions.models import Proposal
-from decisions.review import selectors
+from decisions.review import kinds, selectors
 
 GUARDRAIL_STATUSES = (
     ("pass", "Passes every guardrail"),
@@ -18,7 +18,7 @@ def _channel_choices() -> list[tuple[str, str]]:
 
 
 class QueueFilter(django_filters.FilterSet):
-    kind = django_filters.ChoiceFilter(choices=Proposal.Kind.choices, empty_label="Any kind", label="Kind")
+    kind = django_filters.ChoiceFilter(choices=kinds.choices, empty_label="Any kind", label="Kind")
     channel = django_filters.ChoiceFilter(
         field_name="campaign__channel", choices=_channel_choices, empty_label="Any channel", label="Channel"
     )

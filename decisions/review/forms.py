@@ -1,9 +1,10 @@
-"""Forms for review decisions: they parse and validate input; the services in decisions.reviewing decide."""
+"""Forms for review decisions: they parse and validate input; the services in decisions.review.transitions decide."""
 
 from django import forms
 
-from decisions.models import Campaign, Proposal, Review
-from objectives import guardrails
+from decisions.models import Proposal, Review
+from decisions.review import kinds
+from objectives.guardrails import fields
 
 
 class ApproveForm(forms.Form):
@@ -42,18 +43,20 @@ class EditForm(ApproveForm):
 
     @staticmethod
     def _field_for(change: dict, campaign_name: str) -> forms.Field:
-        if change["field"] == guardrails.STATUS:
-            return forms.ChoiceField(
-                choices=Campaign.Status.choices,
-                label=f"{campaign_name}: status (now {change['from']})",
+        """The input for one change, by the kind of value its campaign field holds."""
+        field = fields.get(change["field"])
+        label = f"{campaign_name}: {field.label} (now {change['from']})"
+        if isinstance(field, fields.MoneyField):
+            return forms.DecimalField(
+                min_value=0,
+                max_digits=14,
+                decimal_places=2,
+                label=label,
+                widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "class": "change-input"}),
             )
-        return forms.DecimalField(
-            min_value=0,
-            max_digits=14,
-            decimal_places=2,
-            label=f"{campaign_name}: daily budget (now {change['from']})",
-            widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "class": "change-input"}),
-        )
+        if isinstance(field, fields.ChoiceField):
+            return forms.ChoiceField(choices=[(value, value.capitalize()) for value in field.choices], label=label)
+        return forms.CharField(max_length=getattr(field, "max_length", 128), label=label)
 
     def value_fields(self) -> list[forms.BoundField]:
         return [self[self.field_name(i)] for i in range(len(self.proposal.changes))]
@@ -63,7 +66,7 @@ class EditForm(ApproveForm):
         changes = []
         for index, change in enumerate(self.proposal.changes):
             value = self.cleaned_data[self.field_name(index)]
-            changes.append({**change, "to": float(value) if change["field"] == guardrails.BUDGET else value})
+            changes.append({**change, "to": kinds.clean_target(change, value)})
         return changes
 
     def partial_changes(self) -> list[dict] | None:

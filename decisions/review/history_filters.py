@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from decisions.models import Proposal, Review
 from decisions.review import history as history_selectors
+from decisions.review import kinds
 
 # A decision is what the reviewer did, or what happened when nobody did.
 DECISIONS = [
@@ -39,7 +40,7 @@ class HistoryFilter(django_filters.FilterSet):
     reviewer = django_filters.ModelChoiceFilter(
         field_name="review__reviewer", queryset=lambda request: reviewers(), label="Decided by", empty_label="Anyone"
     )
-    kind = django_filters.ChoiceFilter(choices=Proposal.Kind.choices, empty_label="Any kind")
+    kind = django_filters.ChoiceFilter(choices=kinds.choices, empty_label="Any kind")
     decision = django_filters.ChoiceFilter(
         choices=DECISIONS, method="filter_decision", label="Decision", empty_label="Any decision"
     )

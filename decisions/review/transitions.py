@@ -30,7 +30,6 @@ and then one override event per severity it overrode.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -42,14 +41,12 @@ from django.utils import timezone
 from decisions import access as roles
 from decisions import audit
 from decisions.delivery import outbox as applying
-from decisions.models import Application, Campaign, Proposal, Review
-from decisions.review import selectors
+from decisions.models import Application, Proposal, Review
+from decisions.review import kinds, selectors
 from objectives import guardrails
 from objectives import selectors as objective_selectors
 
 PENDING = Proposal.Status.PENDING
-FIELDS = (guardrails.BUDGET, guardrails.STATUS)
-STATUSES = tuple(Campaign.Status.values)
 
 
 # --- errors the views turn into messages -------------------------------------
@@ -307,26 +304,15 @@ def clean_final_changes(proposal: Proposal, final_changes) -> list[dict]:
         key = (change.get("campaign"), change.get("field")) if isinstance(change, dict) else None
         if key not in machine:
             raise InvalidDecision(f"{key!r} is not one of the changes this proposal makes.")
-        cleaned[key] = {**machine[key], "to": _clean_target(key[1], change.get("to"))}
+        try:
+            cleaned[key] = {**machine[key], "to": kinds.clean_target(machine[key], change.get("to"))}
+        except kinds.InvalidChange as error:
+            raise InvalidDecision(str(error)) from None
     if cleaned.keys() != machine.keys():
         raise InvalidDecision(
             "Edited changes must cover every change of the proposal (set “to” to “from” to keep one)."
         )
     return [cleaned[(c["campaign"], c["field"])] for c in proposal.changes]
-
-
-def _clean_target(field: str, value):
-    if field == guardrails.BUDGET:
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise InvalidDecision(f"Daily budget must be a number, not {value!r}.") from None
-        if not math.isfinite(number) or number < 0:
-            raise InvalidDecision("Daily budget must be zero or more.")
-        return round(number, 2)
-    if field == guardrails.STATUS and value in STATUSES:
-        return value
-    raise InvalidDecision(f"Status must be one of {', '.join(STATUSES)}.")
 
 
 @transaction.atomic
@@ -468,7 +454,7 @@ def proposal_supersede(*, proposal: Proposal, by: Proposal) -> None:
 
 
 def inverse_changes(changes: list[dict]) -> list[dict]:
-    return [{**c, "from": c["to"], "to": c["from"]} for c in changes]
+    return kinds.inverse(changes)
 
 
 @transaction.atomic

@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from decisions import access as roles
-from decisions.models import Campaign, Proposal
-from decisions.review import autoapproval
+from decisions.models import Campaign
+from decisions.review import autoapproval, kinds
 from objectives import services as objective_services
 
 TEMPLATE = "decisions/auto_approval.html"
@@ -17,7 +17,7 @@ TEMPLATE = "decisions/auto_approval.html"
 def _context(**extra) -> dict:
     return {
         "policy": autoapproval.current_policy(),
-        "kinds": Proposal.Kind.choices,
+        "kinds": kinds.choices(),
         "channels": sorted(set(Campaign.objects.exclude(channel="").values_list("channel", flat=True))),
         **extra,
     }

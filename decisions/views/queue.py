@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from decisions import access as roles
 from decisions.delivery import outbox as applying
 from decisions.models import Application, Proposal
-from decisions.review import selectors
+from decisions.review import kinds, selectors
 from decisions.review import transitions as reviewing
 from decisions.review.filters import QueueFilter
 from decisions.review.forms import ApproveForm, EditForm, RejectForm, RollbackForm
@@ -71,27 +71,9 @@ def signed_money(value: float) -> str:
     return "$0" if round(value, 2) == 0 else f"{_sign(value)}{_money(value)}"
 
 
-def _names(lines: list[dict]) -> str:
-    names = [line["name"] for line in lines]
-    if len(names) <= 2:
-        return " and ".join(names)
-    return f"{names[0]} and {len(names) - 1} others"
-
-
 def headline(kind: str, lines: list[dict]) -> str:
-    """The change in words: what moves where."""
-    if kind == Proposal.Kind.PAUSE:
-        return f"Pause {lines[0]['name']}"
-    if kind == Proposal.Kind.RESUME:
-        return f"Resume {lines[0]['name']}"
-    givers = sorted((line for line in lines if (line["delta"] or 0) < 0), key=lambda line: line["delta"])
-    takers = sorted((line for line in lines if (line["delta"] or 0) > 0), key=lambda line: -line["delta"])
-    if givers and takers:
-        moved = sum(line["delta"] for line in takers)
-        return f"Move {_money(moved)}/day from {_names(givers)} to {_names(takers)}"
-    line = lines[0]
-    verb = "Raise" if (line["delta"] or 0) >= 0 else "Cut"
-    return f"{verb} {line['name']}’s daily budget by {_money(line['delta'] or 0)}"
+    """The change in words: what moves where (each kind words its own, decisions/review/kinds.py)."""
+    return kinds.get(kind).headline(lines)
 
 
 @dataclass(frozen=True)

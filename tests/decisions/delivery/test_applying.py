@@ -9,6 +9,7 @@ from django.utils import timezone
 from decisions.delivery import outbox as applying
 from decisions.delivery import tasks as outbox_tasks
 from decisions.models import Application, AuditEvent, Campaign, Proposal
+from decisions.review import kinds
 from decisions.review import transitions as reviewing
 from tests.factories import CampaignFactory, ProposalFactory, marketer, viewer
 
@@ -74,7 +75,7 @@ def test_a_succeeded_row_is_never_applied_twice():
 def test_the_ledger_sets_a_status_change():
     campaign = CampaignFactory()
     change = {"campaign": campaign.external_id, "field": "status", "from": "active", "to": "paused"}
-    _, application = approved(campaign=campaign, kind=Proposal.Kind.PAUSE, changes=[change])
+    _, application = approved(campaign=campaign, kind=kinds.PAUSE.name, changes=[change])
     applying.application_apply(application_id=application.pk)
     assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.PAUSED
 

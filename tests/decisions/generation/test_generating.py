@@ -11,6 +11,7 @@ from decisions.demo.seed import demo_seed
 from decisions.generation import service as generating
 from decisions.generation.tasks import generate_proposals
 from decisions.models import AuditEvent, Campaign, DailyMetric, GenerationRun, Proposal
+from decisions.review import kinds
 from objectives import services as objective_services
 from objectives.models import Guardrail
 
@@ -34,7 +35,7 @@ def run_engine(**kwargs) -> GenerationRun:
 def test_a_run_writes_budget_neutral_proposals_with_their_evidence(world):
     run = run_engine()
     assert run.status == GenerationRun.Status.SUCCEEDED
-    shifts = list(Proposal.objects.filter(run=run, kind=Proposal.Kind.BUDGET_SHIFT))
+    shifts = list(Proposal.objects.filter(run=run, kind=kinds.BUDGET_SHIFT.name))
     assert shifts, run.counts
     for proposal in shifts:
         assert 2 <= len(proposal.changes) <= 5
@@ -119,7 +120,7 @@ def test_campaigns_under_the_evidence_guardrail_get_no_proposal(world):
     objective_services.guardrail_update(guardrail=evidence, params={"days": 500, "conversions": 0}, reason="strict")
     run = run_engine()
     assert run.counts["held_back"] == Campaign.objects.count()
-    assert not Proposal.objects.filter(kind=Proposal.Kind.BUDGET_SHIFT).exists()
+    assert not Proposal.objects.filter(kind=kinds.BUDGET_SHIFT.name).exists()
 
 
 def test_an_empty_database_finishes_with_nothing_to_do():
@@ -213,7 +214,7 @@ def test_the_engine_proposes_the_step_reviewers_accept_and_ranks_by_p_accept(wor
     # The scripted decisions below add 40 campaigns of 100/day: lift the total cap they would otherwise hit.
     objective_services.guardrail_deactivate(guardrail=Guardrail.objects.get(kind="total_budget_cap"), reason="x")
     before = run_engine()
-    full = {p.pk: p for p in Proposal.objects.filter(run=before, kind=Proposal.Kind.BUDGET_SHIFT)}
+    full = {p.pk: p for p in Proposal.objects.filter(run=before, kind=kinds.BUDGET_SHIFT.name)}
     assert full
     _scripted_decisions(marketer(), n=40)
     model = learning.acceptance_retrain()
@@ -222,7 +223,7 @@ def test_the_engine_proposes_the_step_reviewers_accept_and_ranks_by_p_accept(wor
     model.step_factors = {f"budget_shift|{channel}": 0.5 for channel in channels}
     model.save()
     after = run_engine(force=True)
-    halved = list(Proposal.objects.filter(run=after, kind=Proposal.Kind.BUDGET_SHIFT))
+    halved = list(Proposal.objects.filter(run=after, kind=kinds.BUDGET_SHIFT.name))
     assert halved, (after.counts, after.errors)
     moved = lambda ps: sum(abs(c["to"] - c["from"]) for p in ps for c in p.changes)  # noqa: E731
     # Halved to the cent, less any shift whose half falls under the smallest move worth proposing.

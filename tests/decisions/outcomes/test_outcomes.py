@@ -12,6 +12,7 @@ from decisions.delivery import outbox as applying
 from decisions.models import Application, DailyMetric, ImportRun, Outcome, Proposal
 from decisions.outcomes import service as outcomes
 from decisions.outcomes.service import Windows, estimate_per_week, portfolio_growth, verdict_for
+from decisions.review import kinds
 from decisions.review import transitions as reviewing
 from tests.factories import CampaignFactory, ProposalFactory, marketer
 
@@ -126,7 +127,7 @@ def test_a_paused_campaign_that_stops_reporting_counts_as_zero(portfolio):
     paused = CampaignFactory(external_id="P")
     script(paused, before=50, after=None)
     proposal = ProposalFactory(
-        kind=Proposal.Kind.PAUSE,
+        kind=kinds.PAUSE.name,
         campaign=paused,
         lever="status",
         changes=[{"campaign": "P", "field": "status", "from": "active", "to": "paused"}],

@@ -35,6 +35,7 @@ from decisions.delivery import outbox as applying
 from decisions.models import Application, AuditEvent, Outcome, Proposal, Review
 from decisions.reports import weekly as reports
 from decisions.reports.weekly import iso_week, week_bounds
+from decisions.review import kinds
 from decisions.review import transitions as reviewing
 from tests.factories import CampaignFactory, GuardrailFactory, ProposalFactory, guardrail_admin, marketer
 
@@ -46,9 +47,9 @@ class ScriptedWeek:
     people: dict
 
 
-def _proposal(name: str, *, channel: str, to: float, before: float = 100.0, kind=Proposal.Kind.BUDGET_CHANGE, **kw):
+def _proposal(name: str, *, channel: str, to: float, before: float = 100.0, kind=kinds.BUDGET_CHANGE.name, **kw):
     campaign = CampaignFactory(channel=channel, daily_budget=before, external_id=f"C-{name}")
-    field, start, end = ("status", "active", "paused") if kind == Proposal.Kind.PAUSE else ("daily_budget", before, to)
+    field, start, end = ("status", "active", "paused") if kind == kinds.PAUSE.name else ("daily_budget", before, to)
     changes = [{"campaign": campaign.external_id, "field": field, "from": start, "to": end}]
     proposal = ProposalFactory(campaign=campaign, kind=kind, changes=changes, **kw)
     # What the engine writes for each proposal it makes (decisions/generating.py).
@@ -97,7 +98,7 @@ def script_week() -> ScriptedWeek:
         "approve": _proposal("approve", channel="search", to=110),
         "edit": _proposal("edit", channel="search", to=140),
         "edit2": _proposal("edit2", channel="social", before=200, to=300),
-        "reject": _proposal("reject", channel="social", to=0, kind=Proposal.Kind.PAUSE),
+        "reject": _proposal("reject", channel="social", to=0, kind=kinds.PAUSE.name),
         "warn": _proposal(
             "warn",
             channel="search",

@@ -12,6 +12,7 @@ from django.utils import timezone
 from decisions import audit
 from decisions.models import Proposal
 from decisions.review import history as history_selectors
+from decisions.review import kinds
 from decisions.review import transitions as reviewing
 from tests.factories import GuardrailFactory, ProposalFactory, guardrail_admin, marketer, viewer
 
@@ -158,8 +159,8 @@ def test_it_offers_only_people_who_decided_something_as_reviewers(as_viewer):
 
 
 def test_it_filters_by_kind(as_viewer):
-    pause = approved(kind=Proposal.Kind.PAUSE)
-    change = approved(kind=Proposal.Kind.BUDGET_CHANGE)
+    pause = approved(kind=kinds.PAUSE.name)
+    change = approved(kind=kinds.BUDGET_CHANGE.name)
     listed = rows(as_viewer.get(HISTORY, {"kind": "pause"}))
     assert pause.pk in listed and change.pk not in listed
 

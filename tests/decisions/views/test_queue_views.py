@@ -9,6 +9,7 @@ from django.utils import timezone
 from decisions import audit
 from decisions.delivery import outbox as applying
 from decisions.models import Application, AuditEvent, Proposal, Review
+from decisions.review import kinds
 from decisions.review import transitions as reviewing
 from tests.factories import (
     CampaignFactory,
@@ -95,7 +96,7 @@ def test_a_budget_shift_reads_as_a_move_between_campaigns(client, reviewer):
     CampaignFactory(name="Display", external_id="D")
     receiver = CampaignFactory(name="Social", external_id="S")
     ProposalFactory(
-        kind=Proposal.Kind.BUDGET_SHIFT,
+        kind=kinds.BUDGET_SHIFT.name,
         campaign=receiver,
         changes=[
             {"campaign": "D", "field": "daily_budget", "from": 200.0, "to": 150.0},
@@ -142,7 +143,7 @@ def test_the_queue_filters(client, reviewer, params, expected):
     rows = {
         "plain": ProposalFactory(campaign=CampaignFactory(channel="search", name="Brand search")),
         "paused": ProposalFactory(
-            kind=Proposal.Kind.PAUSE, campaign=CampaignFactory(channel="search", name="Generic search")
+            kind=kinds.PAUSE.name, campaign=CampaignFactory(channel="search", name="Generic search")
         ),
         "social": ProposalFactory(campaign=CampaignFactory(channel="social", name="Retargeting")),
         "warned": ProposalFactory(guardrail_verdicts=[{**failing, "severity": "warn"}]),

@@ -1,0 +1,179 @@
+"""Proposal kinds: one spec each, and the one place that knows what a kind is.
+
+A kind names the campaign field it moves (its lever, from objectives.guardrails.fields),
+how a proposal of it reads in a sentence (its headline), and how its changes are
+validated, edited, measured and inverted — all through that field. Nothing else
+switches on a proposal's kind or on a field's name: generation asks `lever_of`, the
+review services `clean_target` and `inverse`, the edit form the field, auto-approval,
+the acceptance model and the report `move_pct`, the ledger connector the field, and
+guardrail kinds say which fields they judge.
+
+Adding a kind: register one `KindSpec` here, give the engine a drafter that proposes
+it (`DRAFTERS` in decisions/generation/service.py), and test it. A change to a field nobody
+registered is refused wherever it appears (`fields.UnknownField`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from objectives.guardrails import fields
+
+
+class UnknownKind(ValueError):
+    """A proposal kind nobody registered."""
+
+
+class InvalidChange(ValueError):
+    """A change a kind cannot make: another field, a malformed entry, a value the field cannot take."""
+
+
+# A headline reads the presented lines of a proposal: each change with its campaign's display `name`
+# and, for money fields, its signed `delta`.
+Headline = Callable[[list[dict]], str]
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    name: str  # the stored value, e.g. "budget_shift"
+    label: str  # "Budget shift"
+    field: str  # the lever: the one campaign field its changes move
+    headline: Headline
+    help: str = ""  # one sentence for pages that explain kinds
+
+    @property
+    def lever(self) -> fields.Field:
+        return fields.get(self.field)
+
+    def validate(self, changes: list[dict]) -> list[dict]:
+        """The changes, each checked: a campaign, this kind's field, and a "to" the field can take."""
+        if not isinstance(changes, list) or not changes:
+            raise InvalidChange(f"A {self.label.lower()} changes at least one campaign.")
+        for change in changes:
+            if not isinstance(change, dict) or not isinstance(change.get("campaign"), str):
+                raise InvalidChange(f"Malformed change {change!r}: it must name a campaign.")
+            if change.get("field") != self.field:
+                fields.get(change.get("field"))  # an unregistered field says so first
+                raise InvalidChange(f"A {self.label.lower()} moves {self.field}, not {change.get('field')}.")
+            clean_target(change, change.get("to"))
+        return changes
+
+
+REGISTRY: dict[str, KindSpec] = {}
+
+
+def register(spec: KindSpec) -> KindSpec:
+    fields.get(spec.field)  # a kind's lever must be a field proposals may change
+    if REGISTRY.get(spec.name, spec) != spec:
+        raise ValueError(f"another proposal kind is already registered as {spec.name!r}")
+    REGISTRY[spec.name] = spec
+    return spec
+
+
+def unregister(name: str) -> None:
+    """Take a kind back out (tests that register a toy kind clean up after themselves)."""
+    REGISTRY.pop(name, None)
+
+
+def get(name) -> KindSpec:
+    try:
+        return REGISTRY[name]
+    except (KeyError, TypeError):
+        raise UnknownKind(f"unknown proposal kind {name!r}; expected one of {', '.join(REGISTRY)}") from None
+
+
+def choices() -> list[tuple[str, str]]:
+    """(stored value, label) of every kind: the model's choices, the filters' and auto-approval's."""
+    return [(spec.name, spec.label) for spec in REGISTRY.values()]
+
+
+def label(name: str) -> str:
+    return REGISTRY[name].label if name in REGISTRY else str(name).replace("_", " ")
+
+
+def lever_of(name: str) -> str:
+    return get(name).field
+
+
+# --- what every kind does through its field --------------------------------------------
+
+
+def clean_target(change: dict, value):
+    """The reviewer's (or the engine's) target for one change, as its field stores it."""
+    try:
+        return fields.get(change.get("field")).clean(value)
+    except fields.InvalidValue as error:
+        raise InvalidChange(str(error)) from None
+
+
+def move_pct(change: dict) -> float:
+    """One change's signed move in % of where it starts (a pause −100%, a new audience 100%).
+
+    Raises UnknownField for a field nobody registered: an unmeasurable move is
+    never read as 0%, i.e. as "small".
+    """
+    return fields.get(change.get("field")).move_pct(change.get("from"), change.get("to"))
+
+
+def largest_move_pct(changes: Iterable[dict]) -> float:
+    return max((abs(move_pct(change)) for change in changes), default=0.0)
+
+
+def inverse(changes: Iterable[dict]) -> list[dict]:
+    """The changes that undo these: every kind moves one field from a value to another, so swap them."""
+    return [{**change, "from": change["to"], "to": change["from"]} for change in changes]
+
+
+# --- the kinds ---------------------------------------------------------------------------
+
+
+def _money(value: float) -> str:
+    return f"${abs(value):,.0f}" if abs(value) >= 100 else f"${abs(value):,.2f}"
+
+
+def _names(lines: list[dict]) -> str:
+    names = [line["name"] for line in lines]
+    if len(names) <= 2:
+        return " and ".join(names)
+    return f"{names[0]} and {len(names) - 1} others"
+
+
+def budget_headline(lines: list[dict]) -> str:
+    """Move money between campaigns, or raise or cut one."""
+    givers = sorted((line for line in lines if (line["delta"] or 0) < 0), key=lambda line: line["delta"])
+    takers = sorted((line for line in lines if (line["delta"] or 0) > 0), key=lambda line: -line["delta"])
+    if givers and takers:
+        moved = sum(line["delta"] for line in takers)
+        return f"Move {_money(moved)}/day from {_names(givers)} to {_names(takers)}"
+    line = lines[0]
+    verb = "Raise" if (line["delta"] or 0) >= 0 else "Cut"
+    return f"{verb} {line['name']}’s daily budget by {_money(line['delta'] or 0)}"
+
+
+def _verb_headline(verb: str) -> Headline:
+    return lambda lines: f"{verb} {_names(lines)}"
+
+
+BUDGET_SHIFT = register(
+    KindSpec(
+        "budget_shift",
+        "Budget shift",
+        fields.BUDGET,
+        budget_headline,
+        help="Moves daily budget between campaigns; the total stays the same.",
+    )
+)
+BUDGET_CHANGE = register(
+    KindSpec(
+        "budget_change",
+        "Budget change",
+        fields.BUDGET,
+        budget_headline,
+        help="Raises or cuts one campaign's daily budget.",
+    )
+)
+PAUSE = register(KindSpec("pause", "Pause", fields.STATUS, _verb_headline("Pause"), help="Pauses a campaign."))
+RESUME = register(
+    KindSpec("resume", "Resume", fields.STATUS, _verb_headline("Resume"), help="Resumes a paused campaign.")
+)

@@ -1,0 +1,132 @@
+"""The campaign fields a proposal may change, and what their values mean.
+
+Pure: no database. A proposal kind (decisions/review/kinds.py) moves one of
+these fields; a guardrail kind says which of them it judges; the ledger
+connector writes them. A change to a field that is not registered here is
+refused wherever it meets one (UnknownField): never passed by a guardrail,
+never read as a 0% move by auto-approval or the acceptance model.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+# What a change of a text or choice field weighs when moves are compared with
+# budget moves (auto-approval limits, the acceptance model, the report): all of it.
+WHOLE_MOVE_PCT = 100.0
+
+
+class UnknownField(ValueError):
+    """A change names a field no proposal may change."""
+
+
+class InvalidValue(ValueError):
+    """A value the field cannot take; the message says which values it can."""
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str  # in a sentence: "daily budget"
+    names_audience: bool = False  # forbidden_audiences judges it
+    carries_copy: bool = False  # brand_voice judges it
+
+    def clean(self, value):
+        """The value as stored in a change, or InvalidValue."""
+        raise NotImplementedError
+
+    def move_pct(self, before, after) -> float:
+        """The signed size of a move, in % of where it starts: what auto-approval and learning compare."""
+        return 0.0 if before == after else WHOLE_MOVE_PCT
+
+    def show(self, value) -> str:
+        return "—" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class MoneyField(Field):
+    def clean(self, value) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise InvalidValue(f"{self.label.capitalize()} must be a number, not {value!r}.") from None
+        if not math.isfinite(number) or number < 0:
+            raise InvalidValue(f"{self.label.capitalize()} must be zero or more.")
+        return round(number, 2)
+
+    def move_pct(self, before, after) -> float:
+        before, after = float(before), float(after)
+        if before <= 0:
+            return WHOLE_MOVE_PCT if after > before else 0.0
+        return round(100.0 * (after - before) / before, 4)
+
+    def show(self, value) -> str:
+        if value is None:
+            return "—"
+        number = float(value)
+        return f"{round(number):,}" if abs(number - round(number)) < 0.005 else f"{number:,.2f}"
+
+
+@dataclass(frozen=True)
+class ChoiceField(Field):
+    choices: tuple[str, ...] = ()
+    # Signed move of switching to a value (a pause is −100%, a resume +100%); unlisted values count +100%.
+    signs: tuple[tuple[str, float], ...] = ()
+
+    def clean(self, value) -> str:
+        if value not in self.choices:
+            raise InvalidValue(f"{self.label.capitalize()} must be one of {', '.join(self.choices)}.")
+        return value
+
+    def move_pct(self, before, after) -> float:
+        if before == after:
+            return 0.0
+        return dict(self.signs).get(after, WHOLE_MOVE_PCT)
+
+
+@dataclass(frozen=True)
+class TextField(Field):
+    max_length: int = 128
+
+    def clean(self, value) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidValue(f"{self.label.capitalize()} must be a non-empty text.")
+        if len(value) > self.max_length:
+            raise InvalidValue(f"{self.label.capitalize()} must be at most {self.max_length} characters.")
+        return value.strip()
+
+
+BUDGET = "daily_budget"
+STATUS = "status"
+AUDIENCE = "audience"
+ACTIVE, PAUSED = "active", "paused"
+
+FIELDS: dict[str, Field] = {}
+
+
+def register(field: Field) -> Field:
+    """Add a field proposals may change (a new kind's lever); the same name twice must be the same field."""
+    if FIELDS.get(field.name, field) != field:
+        raise ValueError(f"another field is already registered as {field.name!r}")
+    FIELDS[field.name] = field
+    return field
+
+
+def unregister(name: str) -> None:
+    """Take a field back out (tests that register a toy kind clean up after themselves)."""
+    FIELDS.pop(name, None)
+
+
+def get(name) -> Field:
+    try:
+        return FIELDS[name]
+    except (KeyError, TypeError):
+        raise UnknownField(
+            f"unknown field {name!r}; a proposal may change {', '.join(FIELDS)}"  # never read as no move at all
+        ) from None
+
+
+register(MoneyField(BUDGET, "daily budget"))
+register(ChoiceField(STATUS, "status", choices=(ACTIVE, PAUSED), signs=((PAUSED, -100.0), (ACTIVE, 100.0))))
+register(TextField(AUDIENCE, "audience", names_audience=True))
