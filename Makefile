@@ -26,6 +26,7 @@ run: $(VENV)/.installed
 	$(PY) manage.py generate_proposals
 	$(PY) manage.py demo_outcomes --if-no-outcomes
 	$(PY) manage.py generate_proposals
+	@echo "Waypoint on Django's development server: for trying it, not for production (see README \"Production stack\")."
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 ## test: install the test requirements and run the whole suite (DATABASE_URL / REDIS_URL choose the services)

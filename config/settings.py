@@ -4,6 +4,7 @@ Without DATABASE_URL the app runs on a SQLite file in the project; without
 REDIS_URL Celery runs every task eagerly, in process. See README "Environment".
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -26,13 +27,39 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DEBUG", True)
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG=0.")
-    SECRET_KEY = "dev-only-insecure-key-waypoint"  # noqa: S105 - local development only
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-waypoint"  # noqa: S105 - local development only
+# The same bar as Django's deploy check W009: a key below it can be guessed, so production refuses to start.
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_UNIQUE_CHARACTERS = 5
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if not DEBUG else "*")
+
+def production_secret_key_problem(key: str) -> str | None:
+    """Why `key` must not sign production sessions, or None when it may."""
+    if not key:
+        return "SECRET_KEY must be set when DEBUG=0."
+    if key == DEVELOPMENT_SECRET_KEY or key.startswith("django-insecure-"):
+        return "SECRET_KEY is a development key; set a random one when DEBUG=0."
+    if len(key) < SECRET_KEY_MIN_LENGTH or len(set(key)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS:
+        return (
+            f"SECRET_KEY is too weak for DEBUG=0: it needs at least {SECRET_KEY_MIN_LENGTH} characters, "
+            f"{SECRET_KEY_MIN_UNIQUE_CHARACTERS} of them different "
+            '(e.g. python -c "import secrets; print(secrets.token_urlsafe(50))").'
+        )
+    return None
+
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not DEBUG and (problem := production_secret_key_problem(SECRET_KEY)):
+    raise ImproperlyConfigured(problem)
+SECRET_KEY = SECRET_KEY or DEVELOPMENT_SECRET_KEY
+
+# Development answers on any host name; production names its own, or every request would be refused.
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "*" if DEBUG else "")
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS must be set when DEBUG=0: the host names Waypoint answers on, comma-separated "
+        "(e.g. ALLOWED_HOSTS=waypoint.example.com)."
+    )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -48,22 +75,28 @@ INSTALLED_APPS = [
     "template_partials",
     "django_filters",
     "django_celery_beat",
+    "axes",
+    "csp",
     "objectives",
     "decisions",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "decisions.accounts.RoleRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "decisions.audit.middleware.RequestIdMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -102,9 +135,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Login throttling (django-axes) -------------------------------------------------------------
+# Axes checks every login against the failures recorded for that username from that address; the
+# model backend then does the real password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Per username *and* address: a guesser is stopped, and cannot lock a colleague out from elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=float(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "decisions.accounts.lockout_page"
+# Failures are kept in the database, so every gunicorn worker sees the same count.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# Failures and lockouts are still logged; this only drops the banner every command would print.
+AXES_VERBOSE = False
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
@@ -117,7 +170,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -141,7 +194,35 @@ WAYPOINT_WINDOW_DAYS = int(os.environ.get("WAYPOINT_WINDOW_DAYS", "90"))
 WAYPOINT_PROPOSAL_TTL_HOURS = float(os.environ.get("WAYPOINT_PROPOSAL_TTL_HOURS", "72"))
 WAYPOINT_MAX_P_LOSS = float(os.environ.get("WAYPOINT_MAX_P_LOSS", "0.35"))
 # How approved changes reach the ad platforms: "ledger" (Waypoint's own record) or "webhook".
+# WAYPOINT_CONNECTORS picks one per campaign platform ("google_ads=webhook,meta=webhook");
+# WAYPOINT_CONNECTOR serves every platform it does not name.
 WAYPOINT_CONNECTOR = os.environ.get("WAYPOINT_CONNECTOR", "ledger")
+
+
+def parse_platform_connectors(value: str) -> dict[str, str]:
+    """Read "google_ads=webhook, meta=webhook" as {"google_ads": "webhook", "meta": "webhook"}.
+
+    A malformed entry stops startup: a typo here would otherwise send a
+    platform's changes through the wrong connector without a word. Whether
+    each name is a real connector is checked when an outbox row is written
+    (the connectors cannot be imported while settings load).
+    """
+    mapping: dict[str, str] = {}
+    for entry in filter(None, (part.strip() for part in value.split(","))):
+        platform, equals, connector = (side.strip() for side in entry.partition("="))
+        if not (equals and platform and connector):
+            raise ImproperlyConfigured(
+                f'WAYPOINT_CONNECTORS: "{entry}" is not platform=connector '
+                '(expected e.g. "google_ads=webhook,meta=webhook").'
+            )
+        if mapping.setdefault(platform, connector) != connector:
+            raise ImproperlyConfigured(
+                f'WAYPOINT_CONNECTORS names platform "{platform}" twice, with different connectors.'
+            )
+    return mapping
+
+
+WAYPOINT_CONNECTORS = parse_platform_connectors(os.environ.get("WAYPOINT_CONNECTORS", ""))
 WAYPOINT_WEBHOOK_URL = os.environ.get("WAYPOINT_WEBHOOK_URL", "")
 WAYPOINT_WEBHOOK_SECRET = os.environ.get("WAYPOINT_WEBHOOK_SECRET", "")
 WAYPOINT_WEBHOOK_TIMEOUT = float(os.environ.get("WAYPOINT_WEBHOOK_TIMEOUT", "10"))
@@ -164,6 +245,33 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not 
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+
+# Content-Security-Policy (django-csp 4): everything from Waypoint's own origin, nothing inline, no eval.
+# htmx 2 and Chart.js need no more than that: htmx's indicator <style> is switched off in base.html
+# (htmx-config meta) and Chart.js sizes its canvas through the DOM, which the policy does not govern.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# --- Access and queries ------------------------------------------------------------------------
+# Who a signed-in user without a role should ask for one (a name, an email, a channel); shown on their page.
+WAYPOINT_ROLE_CONTACT = os.environ.get("WAYPOINT_ROLE_CONTACT", "")
+# The earliest year a date may name: older ones are typos or probes (purchase histories reach back decades).
+WAYPOINT_EARLIEST_YEAR = int(os.environ.get("WAYPOINT_EARLIEST_YEAR", "1990"))
+if not 1900 <= WAYPOINT_EARLIEST_YEAR <= 2100:
+    raise ImproperlyConfigured(
+        f"WAYPOINT_EARLIEST_YEAR must be a year from 1900 to 2100, not {WAYPOINT_EARLIEST_YEAR}."
+    )
 
 # --- Cache (import progress, report locks) -----------------------------------
 CACHES = {
@@ -203,5 +311,7 @@ LOGGING = {
         "celery.app.trace": {"level": "WARNING"},
         # The in-memory broker used without REDIS_URL warns that it has no hostname, on every task.
         "kombu.connection": {"level": "ERROR"},
+        # Axes notes every login at INFO ("deleted 0 failed attempts"); failures past the limit are warnings.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -6,6 +6,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("", include("objectives.urls")),
+    # The guardrail, policy and objective pages: namespace "objectives", views in decisions (see the module).
+    path("", include("decisions.objectives_urls")),
     path("", include("decisions.urls")),
 ]

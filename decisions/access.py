@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from decisions import audit
+from decisions.audit import events as audit_events
 
 MARKETER = "marketer"
 GUARDRAIL_ADMIN = "guardrail_admin"
@@ -80,9 +80,5 @@ def role_grant(*, user: User, role: str, actor: User | None = None) -> bool:
     if user.groups.filter(pk=group.pk).exists():
         return False
     user.groups.add(group)
-    audit.record(
-        action="role.granted",
-        actor=actor,
-        human_payload={"user": user.get_username(), "role": name},
-    )
+    audit_events.role_granted(user=user, role=name, actor=actor)
     return True

@@ -1,19 +1,19 @@
 from django.urls import path
 
-from decisions.views import autoapproval, history, imports, pages, queue, reports, runs
+from decisions.views import autoapproval, history, imports, pages, proposal, queue, reports, review, runs
 
 app_name = "decisions"
 urlpatterns = [
-    # --- review queue (decisions/views/queue.py) ---
+    # --- review queue (decisions/views/queue.py, proposal.py, review.py) ---
     path("", queue.queue, name="queue"),
-    path("proposals/<int:pk>/", queue.proposal_detail, name="proposal"),
-    path("proposals/<int:pk>/approve/", queue.proposal_approve, name="proposal-approve"),
-    path("proposals/<int:pk>/edit/", queue.proposal_edit, name="proposal-edit"),
-    path("proposals/<int:pk>/check/", queue.proposal_check, name="proposal-check"),
-    path("proposals/<int:pk>/reject/", queue.proposal_reject, name="proposal-reject"),
-    path("proposals/<int:pk>/rollback/", queue.proposal_rollback, name="proposal-rollback"),
-    path("proposals/bulk-approve/", queue.bulk_approve, name="bulk-approve"),
-    path("applications/<int:pk>/retry/", queue.application_retry, name="application-retry"),
+    path("proposals/<int:pk>/", proposal.proposal_detail, name="proposal"),
+    path("proposals/<int:pk>/approve/", review.proposal_approve, name="proposal-approve"),
+    path("proposals/<int:pk>/edit/", review.proposal_edit, name="proposal-edit"),
+    path("proposals/<int:pk>/check/", review.proposal_check, name="proposal-check"),
+    path("proposals/<int:pk>/reject/", review.proposal_reject, name="proposal-reject"),
+    path("proposals/<int:pk>/rollback/", review.proposal_rollback, name="proposal-rollback"),
+    path("proposals/bulk-approve/", review.bulk_approve, name="bulk-approve"),
+    path("applications/<int:pk>/retry/", review.application_retry, name="application-retry"),
     # --- end review queue ---
     path("history/", history.history, name="history"),
     path("history/export.csv", history.history_csv, name="history-csv"),

@@ -8,11 +8,13 @@ mapped back onto the fields, so the page and a policy file say the same words.
 
 from __future__ import annotations
 
+from functools import partial
+
 from django import forms
 from django.core.exceptions import ValidationError
 
 from objectives import guardrails, policy, services
-from objectives.models import VANITY_METRICS, Guardrail, GuardrailKind, Metric, Severity
+from objectives.models import VANITY_METRICS, Guardrail, Metric, Severity
 
 REASON_HELP = "Required for every change; kept with the version and in the audit log."
 
@@ -24,41 +26,48 @@ SCOPE_CHOICES = [
 ]
 
 
-def _number(label: str, **attrs) -> forms.FloatField:
-    return forms.FloatField(label=label, widget=forms.NumberInput(attrs={"step": "any", **attrs}))
+def _number(param: guardrails.Number) -> forms.FloatField:
+    limits = {"min": f"{param.low:g}"} | ({"max": f"{param.high:g}"} if param.high is not None else {})
+    widget = forms.NumberInput(attrs={"step": "any", **limits})
+    return forms.FloatField(label=param.label, required=not param.optional, widget=widget)
 
 
-def _whole(label: str) -> forms.IntegerField:
-    return forms.IntegerField(label=label, widget=forms.NumberInput(attrs={"step": "1", "min": "0"}))
+def _whole(param: guardrails.WholeNumber) -> forms.IntegerField:
+    widget = forms.NumberInput(attrs={"step": "1", "min": str(param.low)})
+    return forms.IntegerField(label=param.label, required=not param.optional, widget=widget)
 
 
-def _lines(label: str, *, required: bool = True) -> forms.CharField:
+def _text(param: guardrails.Text) -> forms.CharField:
+    return forms.CharField(label=param.label, required=not param.optional, max_length=param.max_length)
+
+
+def _lines(param: guardrails.Phrases) -> forms.CharField:
     return forms.CharField(
-        label=label, required=required, widget=forms.Textarea(attrs={"rows": 3}), help_text="One per line."
+        label=param.label,
+        required=not param.optional,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One per line.",
     )
 
 
-# kind → [(params key, field factory)]; keys are the policy file's, so an export round-trips.
-PARAM_FIELDS = {
-    "max_budget_change_pct": [("pct", lambda: _number("Largest move, % of the daily budget", min="0", max="100"))],
-    "budget_bounds": [
-        ("min", lambda: _number("Lowest daily budget", min="0")),
-        ("max", lambda: _number("Highest daily budget", min="0")),
-    ],
-    "total_budget_cap": [("amount", lambda: _number("Cap on the sum of daily budgets", min="0"))],
-    "protected_campaigns": [("tag", lambda: forms.CharField(label="Tag of the protected campaigns", max_length=64))],
-    "forbidden_audiences": [("segments", lambda: _lines("Forbidden audience segments"))],
-    "brand_voice": [
-        ("banned_phrases", lambda: _lines("Banned phrases", required=False)),
-        ("required_phrases", lambda: _lines("Required phrases", required=False)),
-    ],
-    "cooldown": [("days", lambda: _whole("Days between applied changes to one campaign"))],
-    "min_evidence": [
-        ("days", lambda: _whole("Days of data with spend, at least")),
-        ("conversions", lambda: _number("Conversions, at least", min="0")),
-    ],
+# One form field per kind of parameter; the kind classes say which parameters they take.
+_FIELD_FOR_PARAM = {
+    guardrails.Number: _number,
+    guardrails.WholeNumber: _whole,
+    guardrails.Text: _text,
+    guardrails.Phrases: _lines,
 }
-LIST_PARAMS = {"segments", "banned_phrases", "required_phrases"}
+
+
+def _field_maker(param: guardrails.Param):
+    return partial(_FIELD_FOR_PARAM[type(param)], param)
+
+
+# kind → [(params key, field factory)]; keys are the policy file's, so an export round-trips.
+PARAM_FIELDS = {kind.name: [(param.key, _field_maker(param)) for param in kind.params] for kind in guardrails.REGISTRY}
+LIST_PARAMS = {
+    param.key for kind in guardrails.REGISTRY for param in kind.params if isinstance(param, guardrails.Phrases)
+}
 
 
 def param_field_name(key: str) -> str:
@@ -74,7 +83,7 @@ def _plain(value):
 
 class GuardrailForm(forms.Form):
     name = forms.CharField(max_length=120)
-    kind = forms.ChoiceField(choices=GuardrailKind.choices)
+    kind = forms.ChoiceField(choices=guardrails.kind_choices)
     severity = forms.ChoiceField(
         choices=Severity.choices,
         widget=forms.RadioSelect,
@@ -94,14 +103,20 @@ class GuardrailForm(forms.Form):
         self.guardrail = guardrail
         if for_backtest:
             self.fields["reason"].required = False
-        self.kind = self._chosen_kind(kind)
-        self.fields["kind"].initial = self.kind
-        for key, make in PARAM_FIELDS[self.kind]:
+        # Not `self.kind`: in a template `form.kind` is the bound field, so no option would ever match it.
+        self.kind_name = self._chosen_kind(kind)
+        self.fields["kind"].initial = self.kind_name
+        for key, make in PARAM_FIELDS[self.kind_name]:
             self.fields[param_field_name(key)] = make()
 
     def _chosen_kind(self, kind: str | None) -> str:
+        """The kind whose parameter fields the form holds: the one submitted, else asked for, else the guardrail's."""
         wanted = self.data.get("kind") if self.is_bound else kind or self.initial.get("kind")
-        return wanted if wanted in PARAM_FIELDS else guardrails.KINDS[0]
+        if wanted in PARAM_FIELDS:
+            return wanted
+        if self.guardrail is not None and self.guardrail.kind in PARAM_FIELDS:
+            return self.guardrail.kind
+        return guardrails.KINDS[0]
 
     @classmethod
     def initial_for(cls, guardrail: Guardrail) -> dict:
@@ -120,14 +135,14 @@ class GuardrailForm(forms.Form):
 
     @property
     def kind_label(self) -> str:
-        return GuardrailKind(self.kind).label
+        return guardrails.kind_named(self.kind_name).label
 
     def param_fields(self) -> list[forms.BoundField]:
-        return [self[param_field_name(key)] for key, _ in PARAM_FIELDS[self.kind]]
+        return [self[param_field_name(key)] for key, _ in PARAM_FIELDS[self.kind_name]]
 
     def _params(self) -> dict:
         params = {}
-        for key, _ in PARAM_FIELDS[self.kind]:
+        for key, _ in PARAM_FIELDS[self.kind_name]:
             value = self.cleaned_data.get(param_field_name(key))
             if key in LIST_PARAMS:
                 params[key] = [line.strip() for line in (value or "").splitlines() if line.strip()]
@@ -147,7 +162,7 @@ class GuardrailForm(forms.Form):
             return cleaned
         self.values = {
             "name": cleaned["name"].strip(),
-            "kind": self.kind,
+            "kind": self.kind_name,
             "scope": self._scope(),
             "severity": cleaned["severity"],
             "params": self._params(),

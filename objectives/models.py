@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from objectives import guardrails
+
 
 class Metric(models.TextChoices):
     PIPELINE_VALUE = "pipeline_value", "Pipeline value"
@@ -43,15 +45,9 @@ class Objective(models.Model):
         return self.metric in VANITY_METRICS
 
 
-class GuardrailKind(models.TextChoices):
-    MAX_BUDGET_CHANGE_PCT = "max_budget_change_pct", "Max budget change %"
-    BUDGET_BOUNDS = "budget_bounds", "Budget bounds"
-    TOTAL_BUDGET_CAP = "total_budget_cap", "Total budget cap"
-    PROTECTED_CAMPAIGNS = "protected_campaigns", "Protected campaigns"
-    FORBIDDEN_AUDIENCES = "forbidden_audiences", "Forbidden audiences"
-    BRAND_VOICE = "brand_voice", "Brand voice"
-    COOLDOWN = "cooldown", "Cooldown"
-    MIN_EVIDENCE = "min_evidence", "Minimum evidence"
+def guardrail_kind_choices() -> list[tuple[str, str]]:
+    """The guardrail kinds of the registry; a callable, so adding a kind needs no migration."""
+    return guardrails.kind_choices()
 
 
 class Severity(models.TextChoices):
@@ -61,7 +57,7 @@ class Severity(models.TextChoices):
 
 class Guardrail(models.Model):
     name = models.CharField(max_length=120, unique=True)
-    kind = models.CharField(max_length=32, choices=GuardrailKind.choices)
+    kind = models.CharField(max_length=32, choices=guardrail_kind_choices)
     # {} = all campaigns; or one of {"channel": …}, {"tag": …}, {"campaign": external_id}.
     scope = models.JSONField(default=dict, blank=True)
     severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.BLOCK)
@@ -88,7 +84,7 @@ class GuardrailVersion(models.Model):
     guardrail = models.ForeignKey(Guardrail, on_delete=models.PROTECT, related_name="versions")
     version = models.PositiveIntegerField()
     name = models.CharField(max_length=120)
-    kind = models.CharField(max_length=32, choices=GuardrailKind.choices)
+    kind = models.CharField(max_length=32, choices=guardrail_kind_choices)
     scope = models.JSONField(default=dict)
     severity = models.CharField(max_length=8, choices=Severity.choices)
     params = models.JSONField(default=dict)

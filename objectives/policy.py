@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from objectives import services
+from objectives import services, signals
 from objectives.models import VANITY_METRICS, Guardrail, Metric, Objective
 
 TOP_KEYS = ("objective", "guardrails")
@@ -279,8 +279,17 @@ def plan_import(policy: Policy) -> Plan:
 
 @transaction.atomic
 def import_policy(*, policy: Policy, actor=None, reason: str) -> Plan:
-    """Make the active objective and guardrails match the document, all or nothing."""
+    """Make the active objective and guardrails match the document, all or nothing.
+
+    Decisions hears of it once (`policy_changed`, on commit), not once per guardrail.
+    """
     plan = plan_import(policy)
+    with signals.announced_once(actor=actor):
+        _apply_plan(plan, policy, actor=actor, reason=reason)
+    return plan
+
+
+def _apply_plan(plan: Plan, policy: Policy, *, actor, reason: str) -> None:
     by_name = {g.name: g for g in Guardrail.objects.filter(name__in=plan.updated + plan.deactivated)}
     for name in plan.deactivated:
         services.guardrail_deactivate(guardrail=by_name[name], actor=actor, reason=reason)
@@ -297,4 +306,3 @@ def import_policy(*, policy: Policy, actor=None, reason: str) -> Plan:
             services.objective_clear(actor=actor, reason=reason)
         else:
             services.objective_set(**policy.objective, actor=actor, reason=reason)
-    return plan

@@ -2,7 +2,9 @@
 
 The audit log is the one thing objectives uses from decisions: every change
 people make to the rules must sit in the same tamper-evident chain as the
-decisions those rules governed.
+decisions those rules governed. What a change must set off in decisions (a
+re-check of the queue, a new run) goes the other way, through
+`signals.policy_changed`, sent once the change commits.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from decisions import audit
+from decisions.audit import events as audit_events
 from objectives import guardrails as rules
+from objectives import signals
 from objectives.models import AutoApprovalPolicy, Guardrail, GuardrailVersion, Metric, Objective
 
 
@@ -78,21 +82,15 @@ def guardrail_create(
         name=name, kind=kind, scope=scope, severity=severity, params=params, is_active=True, version=1
     )
     _write_version(guardrail=guardrail, actor=actor, reason=reason)
-    audit.record(
-        action="guardrail.created",
-        actor=actor,
-        guardrail=guardrail,
-        machine_payload={},
-        human_payload=guardrail_snapshot(guardrail),
-        reason=reason,
-    )
+    audit_events.guardrail_created(guardrail, snapshot=guardrail_snapshot(guardrail), actor=actor, reason=reason)
+    signals.announce_on_commit(actor=actor)
     return guardrail
 
 
 _EDITABLE = ("name", "kind", "scope", "severity", "params", "is_active")
 
 
-def _save_new_version(*, guardrail: Guardrail, changes: dict, action: str, actor, reason: str) -> Guardrail:
+def _save_new_version(*, guardrail: Guardrail, changes: dict, record_event, actor, reason: str) -> Guardrail:
     # Lock the row (PostgreSQL) so two editors cannot both write version n+1;
     # on SQLite the unique (guardrail, version) constraint refuses the second.
     locked = Guardrail.objects.select_for_update().get(pk=guardrail.pk)
@@ -104,14 +102,8 @@ def _save_new_version(*, guardrail: Guardrail, changes: dict, action: str, actor
     locked.version += 1
     locked.save()
     _write_version(guardrail=locked, actor=actor, reason=reason)
-    audit.record(
-        action=action,
-        actor=actor,
-        guardrail=locked,
-        machine_payload=before,
-        human_payload=guardrail_snapshot(locked),
-        reason=reason,
-    )
+    record_event(locked, before=before, after=guardrail_snapshot(locked), actor=actor, reason=reason)
+    signals.announce_on_commit(actor=actor)
     return locked
 
 
@@ -124,7 +116,7 @@ def guardrail_update(*, guardrail: Guardrail, actor=None, reason: str = "", **ch
     proposed = {key: changes.get(key, getattr(guardrail, key)) for key in _EDITABLE if key != "is_active"}
     validate_guardrail(**proposed)
     return _save_new_version(
-        guardrail=guardrail, changes=changes, action="guardrail.updated", actor=actor, reason=reason
+        guardrail=guardrail, changes=changes, record_event=audit_events.guardrail_updated, actor=actor, reason=reason
     )
 
 
@@ -134,7 +126,7 @@ def guardrail_deactivate(*, guardrail: Guardrail, actor=None, reason: str = "") 
     return _save_new_version(
         guardrail=guardrail,
         changes={"is_active": False},
-        action="guardrail.deactivated",
+        record_event=audit_events.guardrail_deactivated,
         actor=actor,
         reason=reason,
     )
@@ -173,13 +165,10 @@ def objective_set(
     # The old row stays as history; only one row may be active at a time.
     Objective.objects.filter(is_active=True).update(is_active=False)
     objective = Objective.objects.create(**wanted, is_active=True, created_by=actor)
-    audit.record(
-        action="objective.changed",
-        actor=actor,
-        machine_payload=objective_snapshot(current),
-        human_payload=objective_snapshot(objective),
-        reason=reason,
+    audit_events.objective_changed(
+        before=objective_snapshot(current), after=objective_snapshot(objective), actor=actor, reason=reason
     )
+    signals.announce_on_commit(actor=actor, objective_changed=True)
     return objective
 
 
@@ -190,13 +179,8 @@ def objective_clear(*, actor=None, reason: str = "") -> None:
     if current is None:
         return
     Objective.objects.filter(pk=current.pk).update(is_active=False)
-    audit.record(
-        action="objective.changed",
-        actor=actor,
-        machine_payload=objective_snapshot(current),
-        human_payload={},
-        reason=reason,
-    )
+    audit_events.objective_changed(before=objective_snapshot(current), after={}, actor=actor, reason=reason)
+    signals.announce_on_commit(actor=actor, objective_changed=True)
 
 
 # --- auto-approval under risk limits ------------------------------------------------
@@ -241,11 +225,8 @@ def auto_approval_update(*, actor, reason: str, **changes) -> AutoApprovalPolicy
     policy.version += 1
     policy.updated_by = actor
     policy.save()
-    audit.record(
-        action="auto_approval.stopped" if before["is_enabled"] and not policy.is_enabled else "auto_approval.changed",
-        actor=actor,
-        machine_payload=before,
-        human_payload=auto_approval_snapshot(policy),
-        reason=reason.strip(),
+    audit_events.auto_approval_changed(
+        before=before, after=auto_approval_snapshot(policy), actor=actor, reason=reason.strip()
     )
+    signals.announce_on_commit(actor=actor)
     return policy

@@ -1,7 +1,10 @@
 """Writing and verifying the append-only, hash-chained audit log.
 
-Every service that changes something calls `record()` inside its own
+Every service that changes something writes its event inside its own
 transaction, so the change and its audit row commit or roll back together.
+Services go through the builders in `decisions.audit.events` (one per event,
+fixed payload keys); the actions themselves are registered in
+`decisions.audit.actions`.
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ def record(
     event = AuditEvent(
         actor=actor,
         actor_label=label or actor_label(actor),
-        action=action,
+        action=str(action),  # a plain string, as a reloaded row has it
         proposal=proposal,
         guardrail=guardrail,
         machine_payload=_plain(machine_payload),

@@ -2,8 +2,10 @@
 
 Parsing (`PerformanceFile`) is pure: bytes in, valid rows, problems and warnings out, one line at a time
 so memory stays flat however large the file is. `import_performance` upserts the rows in batches inside
-one transaction and writes one audit event; any problem rolls everything back. `import_run_execute` wraps
-it for the upload page and the Celery task, which follow an `ImportRun`.
+one transaction and writes one audit event; any problem rolls everything back. A successful import queues
+its own follow-ups on commit (outcomes, the queue's verdicts), so the upload page, the command and the
+Celery task behave the same. `import_run_execute` wraps it for the upload page and the task, which follow an
+`ImportRun`.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from decisions import audit
+from decisions.audit import events as audit_events
 from decisions.models import METRIC_FIELDS, MONEY_FIELDS, Campaign, DailyMetric, ImportRun
+from decisions.queueing import queue_follow_up_on_commit
 
 REQUIRED_COLUMNS = ("date", "campaign_id")
 ATTRIBUTE_COLUMNS = ("campaign_name", "channel", "platform", "audience", "tags", "daily_budget")
@@ -457,7 +460,8 @@ def import_performance(
 ) -> ImportOutcome:
     """Validate and upsert one file in one transaction; any problem writes nothing, nor does a dry run.
 
-    On success the audit event and the finished ImportRun (`run`, or a new one) commit with the data.
+    On success the audit event and the finished ImportRun (`run`, or a new one) commit with the data, and
+    the follow-ups are queued for after the commit.
     """
     source = PerformanceFile(stream)
     outcome = ImportOutcome(filename=filename, dry_run=dry_run)
@@ -469,22 +473,32 @@ def import_performance(
             if not outcome.ok or dry_run:
                 raise _RollBack
             run = _finish_run(run or ImportRun(filename=filename, size_bytes=size_bytes, uploaded_by=actor), outcome)
-            audit.record(
-                action="data.imported",
+            audit_events.data_imported(
                 actor=actor,
                 label=label,
-                human_payload={
-                    "filename": filename,
-                    "rows": outcome.rows_written,
-                    "campaigns_created": outcome.campaigns_created,
-                    "columns": outcome.columns,
-                    "import_run": run.pk,
-                },
-                machine_payload={"bytes": outcome.bytes_read, "rows_read": outcome.rows_read},
+                filename=filename,
+                rows=outcome.rows_written,
+                campaigns_created=outcome.campaigns_created,
+                columns=outcome.columns,
+                import_run=run.pk,
+                bytes_read=outcome.bytes_read,
+                rows_read=outcome.rows_read,
             )
+            _queue_follow_ups()
     except _RollBack:
         pass
     return outcome
+
+
+def _queue_follow_ups() -> None:
+    """New days may complete an outcome's window and change budgets and evidence behind the queue's verdicts."""
+    # Imported here: the tasks pull in the engine (numpy, scikit-learn), over a second that
+    # `manage.py import_performance` would otherwise spend before reading its first row.
+    from decisions.outcomes.tasks import refresh_outcomes
+    from decisions.review.tasks import refresh_pending_verdicts
+
+    queue_follow_up_on_commit(refresh_outcomes)
+    queue_follow_up_on_commit(refresh_pending_verdicts)
 
 
 def _stream_into_database(source: PerformanceFile, *, dry_run: bool, outcome: ImportOutcome, on_progress) -> None:

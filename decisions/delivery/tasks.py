@@ -3,7 +3,6 @@
 from celery import shared_task
 
 from decisions.delivery import outbox as applying
-from decisions.models import Application
 
 
 # No Celery retry limit: the service counts attempts in the row and marks it
@@ -19,12 +18,14 @@ def apply_application(self, application_id: int) -> str:
     # Run eagerly (no broker) there is nowhere to park a countdown, and an
     # eager Retry would surface as an error: try again here, at once, until
     # the row succeeds or runs out of attempts (the service counts them).
-    while self.request.is_eager and application is not None and application.status == Application.Status.PENDING:
+    while self.request.is_eager and applying.awaits_retry(application):
         application = applying.application_apply(application_id=application_id)
     if application is None:
         return "missing"
-    if application.status == Application.Status.PENDING:
+    if applying.awaits_retry(application):
         raise self.retry(countdown=applying.backoff_seconds(application.attempts))
+    # Succeeded, failed, or still pending because another worker is sending
+    # it: that worker records the outcome (or the sweep, if it dies).
     return application.status
 
 

@@ -16,11 +16,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from decisions import access as roles
-from decisions import audit
+from decisions.audit import events as audit_events
 from decisions.engine.simulator import SimHistory, World, make_world, simulate_history
 from decisions.models import Campaign, DailyMetric
 from objectives import services as objective_services
-from objectives.models import Guardrail, GuardrailKind, Metric, Objective, Severity
+from objectives.models import Guardrail, Metric, Objective, Severity
 
 SEEDER_LABEL = "seed_demo"
 
@@ -139,12 +139,7 @@ def _create_objective() -> bool:
     if Objective.objects.filter(is_active=True).exists():
         return False
     objective = Objective.objects.create(metric=Metric.PIPELINE_VALUE, horizon_days=7, is_active=True)
-    audit.record(
-        action="objective.created",
-        label=SEEDER_LABEL,
-        human_payload={"metric": objective.metric, "weights": objective.weights, "horizon_days": 7},
-        reason="Demo starter objective",
-    )
+    audit_events.objective_created(objective, label=SEEDER_LABEL, reason="Demo starter objective")
     return True
 
 
@@ -154,50 +149,50 @@ def starter_guardrails(world: World) -> list[dict]:
     return [
         {
             "name": "Move a budget by at most 30% at a time",
-            "kind": GuardrailKind.MAX_BUDGET_CHANGE_PCT,
+            "kind": "max_budget_change_pct",
             "severity": Severity.BLOCK,
             "params": {"pct": 30},
         },
         {
             "name": "Daily budget between 10 and 2,000",
-            "kind": GuardrailKind.BUDGET_BOUNDS,
+            "kind": "budget_bounds",
             "severity": Severity.BLOCK,
             "params": {"min": 10, "max": 2000},
         },
         {
             "name": "Total daily budget cap",
-            "kind": GuardrailKind.TOTAL_BUDGET_CAP,
+            "kind": "total_budget_cap",
             "severity": Severity.BLOCK,
             # Room to grow by a tenth, no more, without a human raising the cap.
             "params": {"amount": int(-(-total * 1.1 // 100) * 100)},
         },
         {
             "name": "Never pause or cut brand campaigns",
-            "kind": GuardrailKind.PROTECTED_CAMPAIGNS,
+            "kind": "protected_campaigns",
             "severity": Severity.BLOCK,
             "params": {"tag": "brand"},
         },
         {
             "name": "No spend increase on sensitive audiences",
-            "kind": GuardrailKind.FORBIDDEN_AUDIENCES,
+            "kind": "forbidden_audiences",
             "severity": Severity.BLOCK,
             "params": {"segments": ["under_18", "lookalike_sensitive"]},
         },
         {
             "name": "Brand voice in proposal copy",
-            "kind": GuardrailKind.BRAND_VOICE,
+            "kind": "brand_voice",
             "severity": Severity.WARN,
             "params": {"banned_phrases": ["guaranteed", "risk-free", "cheapest"], "required_phrases": []},
         },
         {
             "name": "One applied change per campaign per week",
-            "kind": GuardrailKind.COOLDOWN,
+            "kind": "cooldown",
             "severity": Severity.WARN,
             "params": {"days": 7},
         },
         {
             "name": "At least 28 days and 5 conversions of evidence",
-            "kind": GuardrailKind.MIN_EVIDENCE,
+            "kind": "min_evidence",
             "severity": Severity.BLOCK,
             "params": {"days": 28, "conversions": 5},
         },

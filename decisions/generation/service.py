@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from decisions import audit
+from decisions.audit import events as audit_events
 from decisions.engine import acceptance, proposing
 from decisions.engine.allocation import allocate_detailed
 from decisions.engine.anomalies import detect_anomalies
@@ -83,12 +83,7 @@ def generation_start(*, actor=None, force: bool = False) -> Started:
             model_version=MODEL_VERSION,
             triggered_by=actor,
         )
-        audit.record(
-            action="generation.started",
-            actor=actor,
-            label=None if actor else "engine",
-            machine_payload={"run": run.pk, "window_end": window_end, "metric": metric, "policy_version": version},
-        )
+        audit_events.generation_started(run, actor=actor)
     return Started(run=run, created=True)
 
 
@@ -270,10 +265,8 @@ def _close_run(run: GenerationRun, *, status: str, counts: dict, errors: list) -
     GenerationRun.objects.filter(pk=run.pk).update(
         status=status, counts=counts, errors=errors, finished_at=timezone.now(), chunks_done=F("chunks_total")
     )
-    audit.record(
-        action=f"generation.{status}",
-        label="engine",
-        machine_payload={"run": run.pk, "counts": counts, "errors": errors[:20]},
+    audit_events.generation_finished(
+        run, succeeded=status == GenerationRun.Status.SUCCEEDED, counts=counts, errors=errors
     )
 
 
@@ -410,8 +403,6 @@ def idempotency_key(run: GenerationRun, draft: proposing.Draft) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
-
-
 def _store(ctx: Context, drafts: list[proposing.Draft]) -> dict:
     from decisions.review.transitions import proposal_supersede
 
@@ -471,12 +462,7 @@ def _create(ctx, draft, *, key, verdicts, campaign, ttl) -> Proposal:
         idempotency_key=key,
         expires_at=timezone.now() + ttl,
     )
-    audit.record(
-        action="proposal.created",
-        label="engine",
-        proposal=proposal,
-        machine_payload={"changes": draft.changes, "expected_impact": expected, "p_loss": draft.p_loss},
-    )
+    audit_events.proposal_created(proposal)
     return proposal
 
 

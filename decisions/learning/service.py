@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from decisions import audit
+from decisions.audit import events as audit_events
 from decisions.engine import acceptance, proposing
 from decisions.models import AcceptanceModel, Proposal, Review
 
@@ -131,18 +131,7 @@ def acceptance_retrain(*, now: dt.datetime | None = None) -> AcceptanceModel | N
             is_active=True,
         )
         rescored = rescore_pending(model=model)
-        audit.record(
-            action="learning.retrained",
-            label="learning",
-            machine_payload={
-                "model": model.pk,
-                "n": model.n_decisions,
-                "auc": model.auc,
-                "brier": model.brier,
-                "step_factors": factors,
-                "rescored": rescored,
-            },
-        )
+        audit_events.learning_retrained(model, rescored=rescored)
     return model
 
 

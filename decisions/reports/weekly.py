@@ -2,8 +2,8 @@
 
 `weekly_report("2026-W47")` returns one plain dict (JSON-safe) that the page,
 the `override_report` command and the weekly email all render. Every figure is
-aggregated by the database from the audit log (actions named in
-`decisions.reviewing`), joined to proposals, reviews and outcomes; Python only
+aggregated by the database from the audit log (actions registered in
+`decisions.audit.actions`), joined to proposals, reviews and outcomes; Python only
 shapes the rows. Medians and the 90th percentile are PERCENTILE_CONT on
 PostgreSQL; SQLite has no percentile function, so there the per-row values of
 one week (edits, decisions: hundreds, not the whole log) are read and the same
@@ -45,31 +45,36 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Concat, NullIf, TruncWeek
 from django.utils import timezone
 
+from decisions import csvsafe, date_window
+from decisions.audit import actions as audit_actions
+from decisions.audit.actions import Action
 from decisions.learning import service as learning
 from decisions.models import AuditEvent
 from decisions.review import backtest
 from objectives import selectors as objective_selectors
 from objectives.models import Guardrail
 
-# --- audit actions the report reads (see decisions/reviewing.py) ----------------------------
+# --- audit actions the report reads (registered in decisions/audit/actions.py) ----------------
 
-CREATED = "proposal.created"
-APPROVED = "proposal.approved"
-EDITED = "proposal.edited"
-REJECTED = "proposal.rejected"
-EXPIRED = "proposal.expired"
-AUTO_APPROVED = "proposal.auto_approved"
-SUPERSEDED = "proposal.superseded"
-ROLLED_BACK = "proposal.rolled_back"
-OVERRIDE_WARN = "proposal.override_warn"
-OVERRIDE_BLOCK = "proposal.override_block"
-SUCCEEDED = "application.succeeded"
+CREATED = Action.PROPOSAL_CREATED
+APPROVED = Action.PROPOSAL_APPROVED
+EDITED = Action.PROPOSAL_EDITED
+REJECTED = Action.PROPOSAL_REJECTED
+EXPIRED = Action.PROPOSAL_EXPIRED
+AUTO_APPROVED = Action.PROPOSAL_AUTO_APPROVED
+SUPERSEDED = Action.PROPOSAL_SUPERSEDED
+ROLLED_BACK = Action.PROPOSAL_ROLLED_BACK
+OVERRIDE_WARN = Action.PROPOSAL_OVERRIDE_WARN
+OVERRIDE_BLOCK = Action.PROPOSAL_OVERRIDE_BLOCK
+SUCCEEDED = Action.APPLICATION_SUCCEEDED
 
-GUARDRAIL_OVERRIDES = (OVERRIDE_WARN, OVERRIDE_BLOCK)
+# Approving over a guardrail is written beside the decision: it flags the decision, it is not one.
+GUARDRAIL_OVERRIDES = audit_actions.GUARDRAIL_OVERRIDE_ACTIONS
 # Each decided proposal has exactly one of these (a rollback is a second, later decision on it).
 DECISIONS = (APPROVED, EDITED, REJECTED, EXPIRED, AUTO_APPROVED, ROLLED_BACK)
 HUMAN_DECISIONS = (APPROVED, EDITED, REJECTED, ROLLED_BACK)
-OVERRIDING = (EDITED, REJECTED, EXPIRED, ROLLED_BACK)
+# The decisions that are overrides in themselves; the rest count when flagged over a guardrail.
+OVERRIDING = tuple(action for action in DECISIONS if action in audit_actions.OVERRIDE_ACTIONS)
 TREND_WEEKS = 4
 MARGIN = dt.timedelta(hours=1)
 OVERRIDE_LIST_LIMIT = 200
@@ -131,8 +136,14 @@ def week_monday(week: str) -> dt.date:
 
 
 def week_bounds(week: str) -> tuple[dt.datetime, dt.datetime]:
-    """[Monday 00:00, next Monday 00:00) as aware datetimes in the current time zone."""
+    """[Monday 00:00, next Monday 00:00) as aware datetimes in the current time zone.
+
+    ValueError for a week outside the dates Waypoint holds (decisions/date_window.py): the report also
+    reads the weeks around it, and 0001-W01 or 9999-W52 would overflow the calendar there.
+    """
     monday = week_monday(week)
+    if not date_window.contains(monday):
+        raise ValueError(f"{week} is outside the weeks Waypoint reports on ({date_window.describe()}).")
     start = timezone.make_aware(dt.datetime.combine(monday, dt.time.min))
     end = timezone.make_aware(dt.datetime.combine(monday + dt.timedelta(days=7), dt.time.min))
     return start, end
@@ -499,8 +510,9 @@ def _outcomes(start, end) -> dict:
 
 def _trend(week: str) -> list[dict]:
     """Decisions, overrides and proposals created for this week and the TREND_WEEKS before it."""
-    first = shift_week(week, -TREND_WEEKS)
-    start, end = week_bounds(first)[0], week_bounds(week)[1]
+    week_start, end = week_bounds(week)
+    # Wall-clock arithmetic on the aware Monday: still local midnight TREND_WEEKS Mondays back, across DST.
+    start = week_start - dt.timedelta(weeks=TREND_WEEKS)
     weekly = {
         iso_week(row["monday"]): row
         for row in _decisions(start, end)
@@ -654,7 +666,10 @@ def _blank(value):
 
 def to_csv(report: dict) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # The csv module's own line ending (\r\n, as RFC 4180 and the other exports): with "\n" a carriage return
+    # inside a cell went out unquoted, and a spreadsheet starts a new row, and maybe a formula, there.
+    writer = csv.writer(out)
     writer.writerow(["week", "section", "dimension", "key", "metric", "value"])
-    writer.writerows(csv_rows(report))
+    # Channel and reviewer keys and override reasons are typed by people: they must open as text.
+    writer.writerows(csvsafe.safe_row(row) for row in csv_rows(report))
     return out.getvalue()

@@ -21,6 +21,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from decisions.audit import actions as audit_actions
 from decisions.models import Proposal
 from decisions.review import selectors
 from objectives import guardrails
@@ -29,7 +30,8 @@ from objectives import selectors as objective_selectors
 BACKTEST_DAYS = 30
 # The page lists the proposals the candidate affects; past this many it says "and N more".
 LIST_LIMIT = 200
-OVERRIDE_ACTIONS = ("proposal.override_block", "proposal.override_warn")
+# The overrides whose events name the guardrails they went over (two: the SQL below has a slot for each).
+GUARDRAIL_OVERRIDES = audit_actions.GUARDRAIL_OVERRIDE_ACTIONS
 
 
 def outcome(verdicts: Iterable[guardrails.Verdict]) -> str:
@@ -203,7 +205,7 @@ def guardrail_activity(
     recent_since = ops.adapt_datetimefield_value(now - dt.timedelta(days=recent_days))
     sql = _POSTGRES_SQL if connection.vendor == "postgresql" else _SQLITE_SQL
     with connection.cursor() as cursor:
-        cursor.execute(sql, [count_since, recent_since, *OVERRIDE_ACTIONS, recent_since])
+        cursor.execute(sql, [count_since, recent_since, *GUARDRAIL_OVERRIDES, recent_since])
         found = cursor.fetchall()
     activity: dict[str, Activity] = {}
     for name, severity, count, last in found:

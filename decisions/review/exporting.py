@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 
 from django.core.serializers.json import DjangoJSONEncoder
 
+from decisions import csvsafe
 from decisions.models import Proposal
 
 CSV_COLUMNS = [
@@ -88,31 +89,36 @@ def write_json(proposals: Iterable[Proposal], out) -> int:
 
 
 def csv_rows(proposals: Iterable[Proposal]) -> Iterator[list]:
+    """The header, then one row per proposal; text cells go through csvsafe so a spreadsheet never runs them."""
     yield CSV_COLUMNS
     for proposal in proposals:
-        record = proposal_record(proposal)
-        impact = record["expected_impact"]
-        yield [
-            record["id"],
-            record["kind"],
-            record["status"],
-            ";".join(c["campaign_id"] for c in record["changes"]),
-            json.dumps(record["changes"]),
-            impact["metric"],
-            impact["per"],
-            impact["mean"],
-            impact["low"],
-            impact["high"],
-            record["p_loss"],
-            record["rationale"],
-            ";".join(g["name"] for g in record["guardrails"] if not g["passed"]),
-            record["created_at"].isoformat(),
-            record["decision"] or "",
-            record["decided_by"] or "",
-            json.dumps(record["final_changes"]) if record["final_changes"] else "",
-            record["reason"] or "",
-            record["note"] or "",
-        ]
+        yield csvsafe.safe_row(_csv_row(proposal))
+
+
+def _csv_row(proposal: Proposal) -> list:
+    record = proposal_record(proposal)
+    impact = record["expected_impact"]
+    return [
+        record["id"],
+        record["kind"],
+        record["status"],
+        ";".join(c["campaign_id"] for c in record["changes"]),
+        json.dumps(record["changes"]),
+        impact["metric"],
+        impact["per"],
+        impact["mean"],
+        impact["low"],
+        impact["high"],
+        record["p_loss"],
+        record["rationale"],
+        ";".join(g["name"] for g in record["guardrails"] if not g["passed"]),
+        record["created_at"].isoformat(),
+        record["decision"] or "",
+        record["decided_by"] or "",
+        json.dumps(record["final_changes"]) if record["final_changes"] else "",
+        record["reason"] or "",
+        record["note"] or "",
+    ]
 
 
 def write_csv(proposals: Iterable[Proposal], out) -> int:

@@ -7,9 +7,11 @@ import datetime as dt
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from decisions import date_window
 from decisions.models import Proposal, Review
 from decisions.review import history as history_selectors
 from decisions.review import kinds
@@ -31,6 +33,12 @@ def reviewers() -> QuerySet:
     return users.order_by("username")
 
 
+def validate_query_date(day: dt.date) -> None:
+    """Refuse a date Waypoint cannot hold (9999-12-31 would also overflow the day-after arithmetic below)."""
+    if not date_window.contains(day):
+        raise ValidationError(f"Pick a date from {date_window.describe()}.", code="out_of_range")
+
+
 def _start_of(day: dt.date) -> dt.datetime:
     # A range on decided_at itself (not __date) keeps the comparison on the stored column.
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
@@ -48,10 +56,16 @@ class HistoryFilter(django_filters.FilterSet):
         field_name="review__reason_code", choices=Review.Reason.choices, label="Reject reason", empty_label="Any reason"
     )
     date_from = django_filters.DateFilter(
-        method="filter_date_from", label="Decided from", widget=forms.DateInput(attrs={"type": "date"})
+        method="filter_date_from",
+        label="Decided from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_query_date],
     )
     date_to = django_filters.DateFilter(
-        method="filter_date_to", label="to", widget=forms.DateInput(attrs={"type": "date"})
+        method="filter_date_to",
+        label="to",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_query_date],
     )
     override = django_filters.ChoiceFilter(
         choices=OVERRIDES, method="filter_override", label="Overrides", empty_label="All decisions"

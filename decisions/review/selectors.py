@@ -9,7 +9,7 @@ from django.db.models import BooleanField, Count, Max, OuterRef, Q, QuerySet, Su
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from decisions.models import AuditEvent, Campaign, DailyMetric, ImportRun, Proposal
+from decisions.models import Application, Campaign, DailyMetric, ImportRun, Proposal
 from objectives.guardrails import CampaignFacts
 
 # How far back the min_evidence guardrail looks for days and conversions.
@@ -94,13 +94,12 @@ def proposal_for_review(pk: int) -> Proposal:
 
 
 def latest_application(proposal: Proposal):
-    return proposal.applications.order_by("-id").first()
+    """The outbox row the proposal's row shows: a failed one first (it carries the Retry button), else the newest.
 
-
-def proposal_timeline(proposal: Proposal, limit: int = 50) -> list[AuditEvent]:
-    """The proposal's audit events, oldest first (served by the proposal_id index, whatever the log's size)."""
-    newest = AuditEvent.objects.filter(proposal_id=proposal.pk).order_by("-id")[:limit]
-    return list(reversed(newest))
+    A change across platforms has a row per platform; the newest may have succeeded while another failed.
+    """
+    failed = proposal.applications.filter(status=Application.Status.FAILED).order_by("-id").first()
+    return failed or proposal.applications.order_by("-id").first()
 
 
 TREND_DAYS = 28

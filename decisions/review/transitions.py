@@ -5,26 +5,10 @@ proposal's status, so two reviewers can never both decide one proposal (on
 SQLite, where SELECT … FOR UPDATE is ignored, as well as on PostgreSQL), and
 each writes its audit events in that same transaction.
 
-Audit actions written here and in `decisions.applying`. The names are stable:
-the weekly override report aggregates on them.
-
-    proposal.approved        approved as proposed (also for each proposal of a bulk approval)
-    proposal.edited          approved with the reviewer's values; machine and human changes both kept   [override]
-    proposal.rejected        rejected with a reason code and an optional note                          [override]
-    proposal.override_warn   approved over a failing warn-level guardrail, confirmed by the reviewer   [override]
-    proposal.override_block  approved over a failing block-level guardrail by a guardrail admin,
-                             with a written reason                                                      [override]
-    proposal.expired         still pending at expires_at: nobody looked at it (actor: system)           [override]
-    proposal.superseded      a newer proposal for the same campaign and lever replaced it (actor: system)
-    proposal.rolled_back     an applied change is being reversed; the inverse goes out like an apply    [override]
-    proposal.auto_approved   decided by the auto-approval policy (actor: the policy, with its version)
-    application.succeeded    a connector applied an outbox row (apply or rollback)
-    application.attempt_failed  one attempt failed; it will be retried with backoff
-    application.failed       gave up after WAYPOINT_APPLY_MAX_ATTEMPTS attempts (or a permanent error)
-    application.retried      a reviewer put a failed outbox row back in the queue
-
-An approval over a guardrail writes the decision event (approved or edited)
-and then one override event per severity it overrode.
+The events are written by `decisions.audit.events` (one function each); their
+actions, and which of them are overrides, are registered in
+`decisions.audit.actions`. An approval over a guardrail writes the decision
+event (approved or edited) and then one override event per severity it overrode.
 """
 
 from __future__ import annotations
@@ -40,6 +24,7 @@ from django.utils import timezone
 
 from decisions import access as roles
 from decisions import audit
+from decisions.audit import events
 from decisions.delivery import outbox as applying
 from decisions.models import Application, Proposal, Review
 from decisions.review import kinds, selectors
@@ -199,34 +184,16 @@ def _check_still_pending(proposal: Proposal, now: dt.datetime) -> None:
         raise _refusal(proposal.pk)
 
 
-def _machine_payload(proposal: Proposal, verdicts: list[guardrails.Verdict] | None = None) -> dict:
-    payload = {
-        "kind": proposal.kind,
-        "changes": proposal.changes,
-        "expected": {
-            "metric": proposal.expected_metric,
-            "per": proposal.expected_per,
-            "mean": proposal.expected_mean,
-            "low": proposal.expected_low,
-            "high": proposal.expected_high,
-        },
-        "p_loss": proposal.p_loss,
-    }
-    if verdicts is not None:
-        payload["verdicts"] = [v.to_dict() for v in verdicts]
-    return payload
-
-
 def _record_overrides(*, proposal, actor, overridden: dict[str, list], reason: str, final_changes: list) -> None:
-    for severity, action in (("block", "proposal.override_block"), ("warn", "proposal.override_warn")):
+    for severity in ("block", "warn"):
         if overridden[severity]:
-            audit.record(
-                action=action,
+            events.proposal_approved_over_guardrails(
+                proposal,
                 actor=actor,
-                proposal=proposal,
-                machine_payload={"changes": proposal.changes, "verdicts": [v.to_dict() for v in overridden[severity]]},
-                human_payload={"final_changes": final_changes, "confirmed": True},
-                reason=reason if severity == "block" else "",
+                severity=severity,
+                verdicts=overridden[severity],
+                final_changes=final_changes,
+                reason=reason,
             )
 
 
@@ -257,15 +224,7 @@ def _approve(
         final_changes=final_changes,
         note="\n".join(text.strip() for text in (note, override_reason) if text.strip()),
     )
-    edited = decision == Review.Decision.EDITED
-    audit.record(
-        action="proposal.edited" if edited else "proposal.approved",
-        actor=actor,
-        proposal=proposal,
-        machine_payload=_machine_payload(proposal, verdicts),
-        human_payload={"decision": decision, "final_changes": final_changes, "bulk": bulk},
-        reason=review.note,
-    )
+    events.proposal_decided(proposal, review=review, verdicts=verdicts, bulk=bulk)
     _record_overrides(
         proposal=proposal,
         actor=actor,
@@ -359,14 +318,7 @@ def proposal_reject(*, proposal: Proposal, actor, reason_code: str, note: str = 
         reason_code=reason_code,
         note=note.strip(),
     )
-    audit.record(
-        action="proposal.rejected",
-        actor=actor,
-        proposal=proposal,
-        machine_payload=_machine_payload(proposal),
-        human_payload={"decision": Review.Decision.REJECTED, "reason_code": reason_code},
-        reason=note.strip(),
-    )
+    events.proposal_rejected(proposal, review=review)
     return review
 
 
@@ -425,12 +377,7 @@ def proposal_expire_due(*, now: dt.datetime | None = None) -> int:
         )
         if not updated:
             continue
-        audit.record(
-            action="proposal.expired",
-            proposal=proposal,
-            machine_payload=_machine_payload(proposal),
-            human_payload={"expires_at": proposal.expires_at},
-        )
+        events.proposal_expired(proposal)
         expired += 1
     return expired
 
@@ -446,11 +393,7 @@ def proposal_supersede(*, proposal: Proposal, by: Proposal) -> None:
     ):
         raise _refusal(proposal.pk)
     proposal.status, proposal.decided_at = Proposal.Status.SUPERSEDED, now
-    audit.record(
-        action="proposal.superseded",
-        proposal=proposal,
-        machine_payload={**_machine_payload(proposal), "superseded_by": by.pk, "new_changes": by.changes},
-    )
+    events.proposal_superseded(proposal, by=by)
 
 
 def inverse_changes(changes: list[dict]) -> list[dict]:
@@ -459,33 +402,28 @@ def inverse_changes(changes: list[dict]) -> list[dict]:
 
 @transaction.atomic
 def proposal_rollback(*, proposal: Proposal, actor, reason: str) -> Application:
-    """Reverse an applied proposal: the inverse change goes out through the same outbox, audited."""
+    """Reverse an applied proposal: the inverse change goes out through the same outbox, audited.
+
+    One rollback row per platform the change reached; returns the first (the only one for a single platform).
+    """
     _require_reviewer(actor)
     if not reason.strip():
         raise InvalidDecision("Write why this change is rolled back.")
-    applied = (
-        Application.objects.filter(
-            proposal=proposal, direction=Application.Direction.APPLY, status=Application.Status.SUCCEEDED
-        )
-        .order_by("-id")
-        .first()
-    )
-    if applied is None or not Proposal.objects.filter(pk=proposal.pk, status=Proposal.Status.APPLIED).update(
+    applied = applying.succeeded_applies(proposal)  # one row per platform the change reached
+    if not applied or not Proposal.objects.filter(pk=proposal.pk, status=Proposal.Status.APPLIED).update(
         status=Proposal.Status.ROLLED_BACK
     ):
         current = Proposal.objects.filter(pk=proposal.pk).values_list("status", flat=True).get()
         raise InvalidTransition(f"Only an applied proposal can be rolled back; this one is {current}.")
     proposal.status = Proposal.Status.ROLLED_BACK
-    inverse = inverse_changes(applied.changes)
-    audit.record(
-        action="proposal.rolled_back",
-        actor=actor,
-        proposal=proposal,
-        machine_payload={"changes": proposal.changes, "applied_changes": applied.changes},
-        human_payload={"inverse_changes": inverse},
-        reason=reason.strip(),
+    applied_changes = [change for row in applied for change in row.changes]
+    inverse = inverse_changes(applied_changes)
+    events.proposal_rolled_back(
+        proposal, actor=actor, applied_changes=applied_changes, inverse_changes=inverse, reason=reason.strip()
     )
-    return applying.application_create(proposal=proposal, changes=inverse, direction=Application.Direction.ROLLBACK)
+    # Each platform undoes what it received, through the connector that took it there.
+    rollbacks = [applying.rollback_create(undoing=row, changes=inverse_changes(row.changes)) for row in applied]
+    return rollbacks[0]
 
 
 def proposal_approve_by_policy(*, proposal: Proposal, policy, verdicts: list[guardrails.Verdict]) -> Review:
@@ -503,17 +441,7 @@ def proposal_approve_by_policy(*, proposal: Proposal, policy, verdicts: list[gua
         final_changes=list(proposal.changes),
         by_policy=True,
     )
-    audit.record(
-        action="proposal.auto_approved",
-        label=label,
-        proposal=proposal,
-        machine_payload=_machine_payload(proposal, verdicts),
-        human_payload={
-            "decision": Review.Decision.APPROVED,
-            "policy_version": policy.version,
-            "limits": {"max_change_pct": policy.max_change_pct, "max_p_loss": policy.max_p_loss},
-        },
-    )
+    events.proposal_auto_approved(proposal, review=review, policy=policy, verdicts=verdicts)
     applying.application_create(
         proposal=proposal, changes=list(proposal.changes), direction=Application.Direction.APPLY
     )

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from objectives.guardrails import (
+    KINDS,
     CampaignFacts,
     Change,
     Rule,
@@ -17,6 +18,7 @@ from objectives.guardrails import (
     applies_to,
     budget_limits,
     check,
+    fields,
     may_propose,
     total_caps,
     validate_params,
@@ -110,6 +112,32 @@ def test_a_forbidden_audience_rule_applies_only_to_that_audience():
 def test_it_gives_no_verdict_for_a_rule_outside_every_changed_campaign():
     verdicts = run([budget()], [rule("max_budget_change_pct", {"pct": 20}, scope={"channel": "display"})])
     assert verdicts == []
+
+
+def test_a_rule_judges_a_campaign_only_when_a_field_it_judges_changes():
+    # A pause moves no budget: "Budget moves 0%" would be a verdict on nothing.
+    rules = [
+        rule("max_budget_change_pct", {"pct": 20}, name="pct"),
+        rule("budget_bounds", {"min": 50, "max": 200}, name="bounds"),
+        rule("total_budget_cap", {"amount": 1000}, name="cap"),
+        rule("cooldown", {"days": 7}, name="cooldown"),
+    ]
+    assert [v.name for v in run([pause()], rules)] == ["cap", "cooldown"]
+    assert [v.name for v in run([audience(after="teachers")], rules)] == ["cooldown"]
+
+
+def test_it_refuses_loudly_a_change_to_a_field_no_proposal_may_change():
+    with pytest.raises(fields.UnknownField, match="bid_strategy"):
+        run(
+            [Change(campaign="C1", field="bid_strategy", before="manual", after="auto")],
+            [rule("cooldown", {"days": 7})],
+        )
+    with pytest.raises(fields.UnknownField):
+        run([Change(campaign="C1", field="bid_strategy", before=None, after="auto")], [])
+
+
+def test_it_skips_a_change_to_a_campaign_it_was_not_given():
+    assert run([budget("GONE")], [rule("max_budget_change_pct", {"pct": 1})]) == []
 
 
 def test_it_gives_one_verdict_per_applying_rule_in_rule_order():
@@ -223,6 +251,33 @@ def test_it_refuses_more_money_or_a_resume_on_a_forbidden_audience():
     assert only(run([budget(after=60)], forbid, minors)).passed
 
 
+def audience(campaign="C1", before="prospects", after="minors") -> Change:
+    return Change(campaign=campaign, field="audience", before=before, after=after)
+
+
+def test_it_refuses_moving_a_campaign_into_a_forbidden_audience():
+    forbid = [rule("forbidden_audiences", {"segments": ["minors"]})]
+    verdict = only(run([audience()], forbid, facts(audience="prospects")))
+    assert not verdict.passed
+    assert verdict.message == "Audience changes to the forbidden audience “minors”"
+
+
+def test_it_lets_a_campaign_leave_a_forbidden_audience():
+    forbid = [rule("forbidden_audiences", {"segments": ["minors"]})]
+    verdict = only(
+        run([audience(before="minors", after="prospects"), budget(after=150)], forbid, facts(audience="minors"))
+    )
+    assert verdict.passed
+    assert verdict.message == "No increase on a forbidden audience"
+
+
+def test_it_names_the_campaign_moved_into_a_forbidden_audience_among_several():
+    forbid = [rule("forbidden_audiences", {"segments": ["minors"]})]
+    changes = [audience("C1", after="minors"), budget("C2", 100, 90)]
+    verdict = only(run(changes, forbid, facts("C1"), facts("C2", audience="minors")))
+    assert verdict.message == "C1: audience changes to the forbidden audience “minors”"
+
+
 # --- brand_voice -----------------------------------------------------------------
 
 
@@ -234,11 +289,44 @@ def test_brand_voice_checks_phrases_without_regard_to_case():
     assert only(run([budget()], voice, copy_text="Shoes by acme")).passed
 
 
-def test_brand_voice_passes_when_there_is_no_copy():
+def test_brand_voice_gives_no_verdict_on_changes_without_copy():
+    # It used to pass them with "No copy text to check": a verdict on nothing it judges.
     voice = [rule("brand_voice", {"banned_phrases": ["cheap"]})]
-    verdict = only(run([budget()], voice, copy_text=""))
-    assert verdict.passed
-    assert verdict.message == "No copy text to check"
+    assert run([budget()], voice, copy_text="") == []
+    assert run([pause()], voice, copy_text="  ") == []
+
+
+@pytest.fixture
+def headline():
+    """A copy-carrying field, as a proposal kind that writes ad copy would register it."""
+    field = fields.register(fields.TextField("headline", "headline", carries_copy=True))
+    yield field
+    fields.unregister(field.name)
+
+
+def test_brand_voice_judges_the_new_text_of_a_copy_field(headline):
+    voice = [rule("brand_voice", {"banned_phrases": ["cheap"], "required_phrases": ["Acme"]})]
+    change = Change(campaign="C1", field="headline", before="Acme shoes", after="Cheap shoes")
+    verdict = only(run([change], voice))
+    assert not verdict.passed
+    assert verdict.message == "Copy uses banned phrase “cheap”; copy lacks required phrase “Acme”"
+    fixed = Change(campaign="C1", field="headline", before="Cheap shoes", after="Shoes by ACME")
+    assert only(run([fixed], voice)).message == "Copy follows the brand voice"
+
+
+def test_only_the_timing_kinds_and_brand_voice_judge_a_copy_change(headline):
+    rules = [
+        rule(kind, params, name=kind)
+        for kind, params in [
+            ("max_budget_change_pct", {"pct": 20}),
+            ("total_budget_cap", {"amount": 1}),
+            ("forbidden_audiences", {"segments": ["prospects"]}),
+            ("brand_voice", {"banned_phrases": ["cheap"]}),
+            ("cooldown", {"days": 7}),
+        ]
+    ]
+    verdicts = run([Change(campaign="C1", field="headline", before="a", after="b")], rules)
+    assert [v.kind for v in verdicts] == ["brand_voice", "cooldown"]
 
 
 # --- cooldown and min_evidence ------------------------------------------------------
@@ -378,6 +466,19 @@ def test_it_explains_bad_params(kind, params, problem):
 )
 def test_it_accepts_good_params(kind, params):
     assert validate_params(kind, params) == []
+
+
+def test_the_registry_lists_the_kinds_in_their_documented_order():
+    assert KINDS == (
+        "max_budget_change_pct",
+        "budget_bounds",
+        "total_budget_cap",
+        "protected_campaigns",
+        "forbidden_audiences",
+        "brand_voice",
+        "cooldown",
+        "min_evidence",
+    )
 
 
 def test_it_names_the_known_kinds_for_an_unknown_one():

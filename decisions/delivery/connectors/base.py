@@ -20,6 +20,11 @@ class ConnectorError(Exception):
 
 class Connector(Protocol):
     name: str
+    # True when send() writes only Waypoint's own database: the outbox then
+    # runs it inside the transaction that records the row's success, so both
+    # commit together. False for anything remote, which the outbox calls with
+    # no transaction open and no row locked.
+    local: bool
 
     def send(self, application) -> dict:
         """Push the application's changes; return facts worth auditing, or raise ConnectorError."""

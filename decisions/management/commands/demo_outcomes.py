@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from decisions import audit
+from decisions.audit import events as audit_events
 from decisions.delivery import outbox as applying
 from decisions.demo.seed import DEMO_USERS
 from decisions.engine.simulator import World, make_world, simulate_days
@@ -193,10 +193,8 @@ def simulate_following_days(world: World, *, before: dict[str, float]) -> tuple[
             if start <= end:
                 history = simulate_days(world, budgets=budgets, start_date=start, days=(end - start).days + 1)
                 rows += _upsert(history.rows(world), ids)
-        audit.record(
-            action="data.imported",
-            label=LABEL,
-            human_payload={"filename": "(simulated by demo_outcomes)", "rows": rows, "first": first, "last": last},
+        audit_events.data_simulated(
+            label=LABEL, filename="(simulated by demo_outcomes)", rows=rows, first=first, last=last
         )
     return first, last, rows
 

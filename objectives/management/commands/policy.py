@@ -8,7 +8,6 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from decisions.review.tasks import refresh_pending_verdicts
 from objectives.policy import PolicyError, export_policy_json, import_policy, parse_policy, plan_import, policy_version
 
 
@@ -53,9 +52,9 @@ class Command(BaseCommand):
         if dry_run:
             self._report(plan_import(policy), heading="Dry run, nothing changed")
             return
+        # The import announces itself (objectives.signals.policy_changed): decisions re-checks the queue
+        # and, when the objective changed, starts a run, as after the import page.
         plan = import_policy(policy=policy, actor=actor, reason=reason or f"policy import from {file}")
-        # The queue shows stored verdicts: re-check pending proposals against the new policy.
-        refresh_pending_verdicts.delay()
         self._report(plan, heading=f"Imported {file}, policy version {policy_version()}")
 
     def _read(self, file: str) -> str:

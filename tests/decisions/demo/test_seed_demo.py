@@ -13,8 +13,8 @@ from decisions import audit
 from decisions.demo.seed import DEMO_USERS, DemoRefused, demo_seed
 from decisions.engine.simulator import CLOSE_LAG_DAYS, make_world, simulate_history
 from decisions.models import AuditEvent, Campaign, DailyMetric
-from objectives.guardrails import validate_params, validate_scope
-from objectives.models import Guardrail, GuardrailKind, GuardrailVersion, Objective
+from objectives.guardrails import KINDS, validate_params, validate_scope
+from objectives.models import Guardrail, GuardrailVersion, Objective
 from tests.factories import CampaignFactory, ObjectiveFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -95,8 +95,8 @@ def test_it_keeps_an_objective_that_is_already_active():
 
 def test_it_creates_one_guardrail_of_each_kind_with_a_first_version_and_an_audit_event():
     seeded = small_seed()
-    assert len(seeded.guardrails) == len(GuardrailKind.values)
-    assert sorted(Guardrail.objects.values_list("kind", flat=True)) == sorted(GuardrailKind.values)
+    assert len(seeded.guardrails) == len(KINDS)
+    assert sorted(Guardrail.objects.values_list("kind", flat=True)) == sorted(KINDS)
     for guardrail in Guardrail.objects.all():
         version = GuardrailVersion.objects.get(guardrail=guardrail)
         assert (guardrail.version, version.version) == (1, 1)

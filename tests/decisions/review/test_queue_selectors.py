@@ -1,4 +1,4 @@
-"""Reads behind the review queue: ranking, expiry, capped counts, guardrail filters, trend and timeline."""
+"""Reads behind the review queue: ranking, expiry, capped counts, guardrail filters and trend."""
 
 import datetime as dt
 from decimal import Decimal
@@ -6,8 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from decisions import audit
-from decisions.models import Proposal
+from decisions.models import Application, Proposal
 from decisions.review import selectors
 from tests.factories import CampaignFactory, DailyMetricFactory, ProposalFactory
 
@@ -86,11 +85,14 @@ def test_the_trend_of_campaigns_without_data_is_empty():
     assert selectors.daily_trend(external_ids=["N"]) == {"N": []}
 
 
-def test_the_timeline_is_the_proposals_own_events_oldest_first():
-    proposal, other = ProposalFactory(), ProposalFactory()
-    audit.record(action="proposal.created", label="engine", proposal=proposal)
-    audit.record(action="proposal.created", label="engine", proposal=other)
-    audit.record(action="proposal.rejected", proposal=proposal, reason="timing")
-    events = selectors.proposal_timeline(proposal)
-    assert [e.action for e in events] == ["proposal.created", "proposal.rejected"]
-    assert [e.action for e in selectors.proposal_timeline(proposal, limit=1)] == ["proposal.rejected"]
+def test_a_failed_outbox_row_is_the_one_a_row_shows_even_when_another_platform_s_is_newer():
+    proposal = ProposalFactory(status=Proposal.Status.FAILED)
+    failed = Application.objects.create(
+        proposal=proposal, platform="meta", status=Application.Status.FAILED, idempotency_key="k-meta"
+    )
+    Application.objects.create(
+        proposal=proposal, platform="google_ads", status=Application.Status.SUCCEEDED, idempotency_key="k-google"
+    )
+    assert selectors.latest_application(proposal) == failed
+    failed.delete()
+    assert selectors.latest_application(proposal).platform == "google_ads"

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from decisions import audit
+from decisions.audit import timeline
 from decisions.models import Proposal
-from decisions.review import history as history_selectors
 from decisions.review import kinds
 from decisions.review import transitions as reviewing
 from tests.factories import GuardrailFactory, ProposalFactory, guardrail_admin, marketer, viewer
@@ -369,7 +369,7 @@ def test_the_timeline_runs_from_creation_to_outcome_in_plain_words():
     reviewing.proposal_edit_and_approve(
         proposal=proposal, actor=marketer(username="maya"), final_changes=[{**proposal.changes[0], "to": 105.0}]
     )
-    events = history_selectors.proposal_timeline(proposal)
+    events = timeline.proposal_timeline(proposal)
     assert [e.action for e in events] == ["proposal.created", "proposal.edited"]
     assert [e.summary for e in events] == ["Proposed by the engine", "Edited the values, then approved"]
     assert [e.is_override for e in events] == [False, True]
@@ -387,9 +387,7 @@ def test_the_timeline_runs_from_creation_to_outcome_in_plain_words():
 
 def test_the_timeline_partial_shows_the_machine_and_human_values_of_an_edit():
     proposal = edited(to=105.0, note="Budget freeze next week")
-    html = render_to_string(
-        "decisions/timeline.html#timeline", {"events": history_selectors.proposal_timeline(proposal)}
-    )
+    html = render_to_string("decisions/timeline.html#timeline", {"events": timeline.proposal_timeline(proposal)})
     assert "<del>120</del>" in html and "<ins>105</ins>" in html
     assert "Budget freeze next week" in html
     assert '<span class="badge warn">override</span>' in html
@@ -400,7 +398,7 @@ def test_the_timeline_names_the_guardrail_a_reviewer_overrode():
     budget_limit(pct=10, severity="warn")
     proposal = ProposalFactory()
     reviewing.proposal_approve(proposal=proposal, actor=marketer(), confirm_warnings=True)
-    override = history_selectors.proposal_timeline(proposal)[-1]
+    override = timeline.proposal_timeline(proposal)[-1]
     assert override.summary == "Approved over a warning guardrail"
     assert len(override.details) == 1 and "20%" in override.details[0]
 
@@ -416,4 +414,4 @@ def test_the_history_page_includes_each_rows_timeline(as_viewer):
 def test_an_event_unknown_to_the_timeline_shows_its_action_name():
     proposal = approved()
     audit.record(action="proposal.annotated", proposal=proposal)
-    assert history_selectors.proposal_timeline(proposal)[-1].summary == "proposal.annotated"
+    assert timeline.proposal_timeline(proposal)[-1].summary == "proposal.annotated"

@@ -1,16 +1,17 @@
-"""Guardrail and objective administration: guardrail admins change, everyone else reads.
+"""The guardrail pages and policy as a file: guardrail admins change, everyone else reads.
 
 Every write is a form POST with a reason, handed to one service in
-objectives.services (which versions and audits it) and answered with a
-redirect; an invalid form answers 422, a stale one 409. Views are the top
-layer, so they may use decisions' backtest and generation task.
+objectives.services (which versions, audits and announces it; decisions
+re-checks the queue on `policy_changed`) and answered with a redirect; an
+invalid form answers 422, a stale one 409. The pages live in decisions, not
+objectives, because they show decisions' data: the backtest replays past
+proposals and the list says when each guardrail last triggered.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,30 +19,20 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from decisions import access as roles
-from decisions.generation import service as generating
-from decisions.generation.tasks import generate_proposals
 from decisions.review import backtest as backtesting
-from decisions.review.tasks import refresh_pending_verdicts
 from objectives import policy, selectors, services
-from objectives.forms import DeactivateForm, GuardrailForm, ObjectiveForm, PolicyImportForm
+from objectives.forms import DeactivateForm, GuardrailForm, PolicyImportForm
 from objectives.models import Guardrail
 
 LIST_PAGE = "objectives/guardrails.html"
 FORM_PAGE = "objectives/guardrail_form.html"
 DETAIL_PAGE = "objectives/guardrail.html"
 IMPORT_PAGE = "objectives/policy_import.html"
-OBJECTIVE_PAGE = "objectives/objectives.html"
-# A guardrail that has not failed on anything for this long is listed as a candidate to retire.
 
 admin_only = roles.role_required(roles.GUARDRAIL_ADMIN)
 
 
 # --- the guardrails page --------------------------------------------------------------------
-
-
-def _refresh_queue_verdicts() -> None:
-    """The queue shows stored verdicts; after a policy change, re-check the pending proposals once committed."""
-    refresh_pending_verdicts.delay_on_commit()
 
 
 def _describe(guardrail: Guardrail) -> Guardrail:
@@ -121,7 +112,6 @@ def guardrail_new(request: HttpRequest) -> HttpResponse:
         return _render_form(request, form, None, status=422)
     try:
         guardrail = services.guardrail_create(**form.values, actor=request.user, reason=form.cleaned_data["reason"])
-        _refresh_queue_verdicts()
     except ValidationError as error:
         form.add_error(None, error)
         return _render_form(request, form, None, status=422)
@@ -155,7 +145,6 @@ def guardrail_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if saved.version == guardrail.version:
         messages.info(request, "Nothing changed; no new version was written.")
     else:
-        _refresh_queue_verdicts()
         messages.success(request, f"Saved version {saved.version} of “{saved.name}”.")
     return redirect("objectives:guardrail", pk=saved.pk)
 
@@ -191,7 +180,6 @@ def guardrail_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _detail_with_status(request, guardrail, form, 422)
     services.guardrail_deactivate(guardrail=guardrail, actor=request.user, reason=form.cleaned_data["reason"])
-    _refresh_queue_verdicts()
     messages.success(request, f"“{guardrail.name}” is switched off; its history stays.")
     return redirect("objectives:guardrail", pk=guardrail.pk)
 
@@ -233,36 +221,5 @@ def policy_import(request: HttpRequest) -> HttpResponse:
         form.add_error(None, "The guardrails or objective changed since this preview; preview the file again.")
         return render(request, IMPORT_PAGE, {"form": form}, status=409)
     done = policy.import_policy(policy=form.policy, actor=request.user, reason=form.cleaned_data["reason"])
-    _refresh_queue_verdicts()
     messages.success(request, f"Policy imported: {done.summary()}.")
     return redirect("objectives:guardrails")
-
-
-# --- the objective --------------------------------------------------------------------------------
-
-
-@require_GET
-def objectives(request: HttpRequest) -> HttpResponse:
-    objective = selectors.active_objective()
-    form = ObjectiveForm(initial=ObjectiveForm.initial_for(objective))
-    return render(request, OBJECTIVE_PAGE, {"objective": objective, "form": form})
-
-
-@require_POST
-@admin_only
-def objective_set(request: HttpRequest) -> HttpResponse:
-    """Change what the engine optimises, then start a generation run so the queue follows the new objective."""
-    form = ObjectiveForm(request.POST)
-    if not form.is_valid():
-        context = {"objective": selectors.active_objective(), "form": form}
-        return render(request, OBJECTIVE_PAGE, context, status=422)
-    before = selectors.active_objective()
-    with transaction.atomic():
-        objective = services.objective_set(**form.values, actor=request.user, reason=form.cleaned_data["reason"])
-        if before is not None and objective.pk == before.pk:
-            messages.info(request, "That is already the objective; nothing changed and no run was started.")
-            return redirect("objectives:objectives")
-        started = generating.generation_start(actor=request.user, force=True)
-        generate_proposals.delay_on_commit(started.run.pk)
-    messages.success(request, f"The engine now optimises {objective}. Run #{started.run.pk} started.")
-    return redirect("objectives:objectives")

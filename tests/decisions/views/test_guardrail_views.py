@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from decisions.models import AuditEvent, Proposal
+from decisions.models import AuditEvent, GenerationRun, Proposal
 from objectives.models import Guardrail, GuardrailVersion, ImmutableRowError
 from objectives.services import guardrail_create, guardrail_update
 from tests.factories import CampaignFactory, ProposalFactory, guardrail_admin, marketer, viewer
@@ -442,6 +442,19 @@ def test_import_previews_then_applies_with_the_reason(admin_client, max_move):
         ("guardrail.deactivated", "policy review"),
         ("objective.changed", "policy review"),
     } <= reasons
+
+
+def test_a_confirmed_import_that_changes_the_objective_starts_one_run(
+    admin_client, max_move, django_capture_on_commit_callbacks
+):
+    url = reverse("objectives:policy-import")
+    preview = admin_client.post(url, {"policy_text": json.dumps(POLICY), "reason": "policy review"})
+    confirmed = {"policy_text": json.dumps(POLICY), "reason": "policy review", "confirm": "True"}
+    confirmed["seen_version"] = preview.context["form"].initial["seen_version"]
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(url, confirmed)
+    run = GenerationRun.objects.get()
+    assert (run.metric, run.triggered_by) == ("closed_revenue", admin_client.user)
 
 
 def test_import_accepts_an_uploaded_file(admin_client):

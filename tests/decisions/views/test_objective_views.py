@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from decisions.generation import service as generating
 from decisions.models import AuditEvent, GenerationRun
 from objectives.models import Objective
 from objectives.services import objective_set
@@ -22,6 +23,8 @@ def admin(client):
     return user
 
 
+# Transactional: the run starts once the change commits (policy_changed), and the page reads it back.
+@pytest.mark.django_db(transaction=True)
 def test_an_admin_sets_a_composite_objective_and_a_run_starts(client, admin):
     response = client.post(reverse("objectives:objective-set"), _form())
     assert response.status_code == 302 and response["Location"] == reverse("objectives:objectives")
@@ -42,11 +45,37 @@ def test_an_admin_sets_a_composite_objective_and_a_run_starts(client, admin):
     assert AuditEvent.objects.filter(action="generation.started", actor=admin).exists()
 
 
-def test_the_new_run_is_queued_on_commit(client, admin, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+def test_the_run_starts_only_once_the_change_commits(client, admin, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
         client.post(reverse("objectives:objective-set"), _form(metric="closed_revenue", weight_closed_revenue=""))
-    assert len(callbacks) == 1
+    assert Objective.objects.get(is_active=True).metric == "closed_revenue"
+    assert not GenerationRun.objects.exists()
+    for callback in callbacks:
+        callback()
     assert GenerationRun.objects.get().status == GenerationRun.Status.SUCCEEDED  # no data yet: an empty run
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_objective_change_starts_one_run_and_the_page_names_it(client, admin):
+    response = client.post(reverse("objectives:objective-set"), _form(), follow=True)
+    run = GenerationRun.objects.get()
+    assert f"Run #{run.pk} started." in response.content.decode()
+    assert AuditEvent.objects.filter(action="generation.started").count() == 1
+    client.post(reverse("objectives:objective-set"), _form(metric="closed_revenue", weight_closed_revenue=""))
+    assert GenerationRun.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_that_cannot_start_does_not_undo_the_change(client, admin, monkeypatch, caplog):
+    def no_run(**kwargs):
+        raise RuntimeError("database busy")
+
+    monkeypatch.setattr(generating, "generation_start", no_run)
+    response = client.post(reverse("objectives:objective-set"), _form(), follow=True)
+    assert response.status_code == 200
+    assert "No run could be started" in response.content.decode()
+    assert Objective.objects.get(is_active=True).weights == {"closed_revenue": 0.5}
+    assert any("database busy" in str(record.exc_info[1]) for record in caplog.records if record.exc_info)
 
 
 def test_setting_the_same_objective_again_changes_nothing_and_starts_no_run(client, admin):

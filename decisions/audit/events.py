@@ -1,0 +1,291 @@
+"""One function per audit event, each writing its action with a fixed payload shape.
+
+Services call these rather than `audit.record()` with an action name and hand-made dicts, so the
+keys a reader finds (the timeline, the weekly report, the backtest) cannot drift from one writer
+to the next. Call them inside the transaction of the change, as `record()` itself requires.
+(The outbox's application.* events are still built by decisions/delivery/outbox.py.)
+
+machine_payload holds what the machine proposed or knew; human_payload what a person chose.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from decisions import audit
+from decisions.audit.actions import Action
+from decisions.models import AuditEvent, Review
+
+if TYPE_CHECKING:
+    from decisions.models import AcceptanceModel, GenerationRun, Proposal
+    from objectives.guardrails import Verdict
+    from objectives.models import AutoApprovalPolicy, Guardrail, Objective
+
+ENGINE = "engine"
+LEARNING = "learning"
+
+
+# --- what the machine proposed ------------------------------------------------------------------
+
+
+def proposed(proposal: Proposal, verdicts: Iterable[Verdict] | None = None) -> dict:
+    """The machine's side of every proposal event; `verdicts` when guardrails were checked for it."""
+    payload = {
+        "kind": proposal.kind,
+        "changes": proposal.changes,
+        "expected": {
+            "metric": proposal.expected_metric,
+            "per": proposal.expected_per,
+            "mean": proposal.expected_mean,
+            "low": proposal.expected_low,
+            "high": proposal.expected_high,
+        },
+        "p_loss": proposal.p_loss,
+    }
+    if verdicts is not None:
+        payload["verdicts"] = [v.to_dict() for v in verdicts]
+    return payload
+
+
+def proposal_created(proposal: Proposal) -> AuditEvent:
+    return audit.record(
+        action=Action.PROPOSAL_CREATED, label=ENGINE, proposal=proposal, machine_payload=proposed(proposal)
+    )
+
+
+def proposal_decided(proposal: Proposal, *, review: Review, verdicts: Iterable[Verdict], bulk: bool) -> AuditEvent:
+    """A person approved, as proposed or with their own values (an edit)."""
+    edited = review.decision == Review.Decision.EDITED
+    return audit.record(
+        action=Action.PROPOSAL_EDITED if edited else Action.PROPOSAL_APPROVED,
+        actor=review.reviewer,
+        proposal=proposal,
+        machine_payload=proposed(proposal, verdicts),
+        human_payload={"decision": review.decision, "final_changes": review.final_changes, "bulk": bulk},
+        reason=review.note,
+    )
+
+
+_OVER_GUARDRAIL = {"warn": Action.PROPOSAL_OVERRIDE_WARN, "block": Action.PROPOSAL_OVERRIDE_BLOCK}
+
+
+def proposal_approved_over_guardrails(
+    proposal: Proposal, *, actor, severity: str, verdicts: Iterable[Verdict], final_changes: list, reason: str
+) -> AuditEvent:
+    """Written beside the decision, once per severity overridden; `verdicts` are the ones that failed."""
+    return audit.record(
+        action=_OVER_GUARDRAIL[severity],
+        actor=actor,
+        proposal=proposal,
+        machine_payload={"changes": proposal.changes, "verdicts": [v.to_dict() for v in verdicts]},
+        human_payload={"final_changes": final_changes, "confirmed": True},
+        # Only a block needs a written reason; a warning is confirmed with a tick.
+        reason=reason if severity == "block" else "",
+    )
+
+
+def proposal_rejected(proposal: Proposal, *, review: Review) -> AuditEvent:
+    return audit.record(
+        action=Action.PROPOSAL_REJECTED,
+        actor=review.reviewer,
+        proposal=proposal,
+        machine_payload=proposed(proposal),
+        human_payload={"decision": Review.Decision.REJECTED, "reason_code": review.reason_code},
+        reason=review.note,
+    )
+
+
+def proposal_auto_approved(
+    proposal: Proposal, *, review: Review, policy: AutoApprovalPolicy, verdicts: Iterable[Verdict]
+) -> AuditEvent:
+    return audit.record(
+        action=Action.PROPOSAL_AUTO_APPROVED,
+        label=review.reviewer_label,
+        proposal=proposal,
+        machine_payload=proposed(proposal, verdicts),
+        human_payload={
+            "decision": review.decision,
+            "policy_version": policy.version,
+            "limits": {"max_change_pct": policy.max_change_pct, "max_p_loss": policy.max_p_loss},
+        },
+    )
+
+
+def proposal_expired(proposal: Proposal) -> AuditEvent:
+    return audit.record(
+        action=Action.PROPOSAL_EXPIRED,
+        proposal=proposal,
+        machine_payload=proposed(proposal),
+        human_payload={"expires_at": proposal.expires_at},
+    )
+
+
+def proposal_superseded(proposal: Proposal, *, by: Proposal) -> AuditEvent:
+    return audit.record(
+        action=Action.PROPOSAL_SUPERSEDED,
+        proposal=proposal,
+        machine_payload={**proposed(proposal), "superseded_by": by.pk, "new_changes": by.changes},
+    )
+
+
+def proposal_rolled_back(
+    proposal: Proposal, *, actor, applied_changes: list, inverse_changes: list, reason: str
+) -> AuditEvent:
+    return audit.record(
+        action=Action.PROPOSAL_ROLLED_BACK,
+        actor=actor,
+        proposal=proposal,
+        machine_payload={"changes": proposal.changes, "applied_changes": applied_changes},
+        human_payload={"inverse_changes": inverse_changes},
+        reason=reason,
+    )
+
+
+# --- policy: guardrails, objectives, auto-approval ----------------------------------------------
+
+
+def guardrail_created(guardrail: Guardrail, *, snapshot: dict, actor, reason: str) -> AuditEvent:
+    return audit.record(
+        action=Action.GUARDRAIL_CREATED,
+        actor=actor,
+        guardrail=guardrail,
+        machine_payload={},
+        human_payload=snapshot,
+        reason=reason,
+    )
+
+
+def _guardrail_versioned(action: Action, guardrail: Guardrail, *, before: dict, after: dict, actor, reason: str):
+    return audit.record(
+        action=action, actor=actor, guardrail=guardrail, machine_payload=before, human_payload=after, reason=reason
+    )
+
+
+def guardrail_updated(guardrail: Guardrail, *, before: dict, after: dict, actor, reason: str) -> AuditEvent:
+    return _guardrail_versioned(
+        Action.GUARDRAIL_UPDATED, guardrail, before=before, after=after, actor=actor, reason=reason
+    )
+
+
+def guardrail_deactivated(guardrail: Guardrail, *, before: dict, after: dict, actor, reason: str) -> AuditEvent:
+    return _guardrail_versioned(
+        Action.GUARDRAIL_DEACTIVATED, guardrail, before=before, after=after, actor=actor, reason=reason
+    )
+
+
+def objective_created(objective: Objective, *, label: str, reason: str) -> AuditEvent:
+    """A starter objective written without a person (the demo seeder)."""
+    return audit.record(
+        action=Action.OBJECTIVE_CREATED,
+        label=label,
+        human_payload={
+            "metric": objective.metric,
+            "weights": objective.weights,
+            "horizon_days": objective.horizon_days,
+        },
+        reason=reason,
+    )
+
+
+def objective_changed(*, before: dict, after: dict, actor, reason: str) -> AuditEvent:
+    """`after` is empty when no objective is active any more."""
+    return audit.record(
+        action=Action.OBJECTIVE_CHANGED, actor=actor, machine_payload=before, human_payload=after, reason=reason
+    )
+
+
+def auto_approval_changed(*, before: dict, after: dict, actor, reason: str) -> AuditEvent:
+    """Switching the policy off is its own action, so "who stopped it, when" is one filter away."""
+    stopped = before["is_enabled"] and not after["is_enabled"]
+    return audit.record(
+        action=Action.AUTO_APPROVAL_STOPPED if stopped else Action.AUTO_APPROVAL_CHANGED,
+        actor=actor,
+        machine_payload=before,
+        human_payload=after,
+        reason=reason,
+    )
+
+
+# --- runs, data, learning, access -----------------------------------------------------------------
+
+
+def generation_started(run: GenerationRun, *, actor) -> AuditEvent:
+    return audit.record(
+        action=Action.GENERATION_STARTED,
+        actor=actor,
+        label=None if actor else ENGINE,
+        machine_payload={
+            "run": run.pk,
+            "window_end": run.window_end,
+            "metric": run.metric,
+            "policy_version": run.policy_version,
+        },
+    )
+
+
+def generation_finished(run: GenerationRun, *, succeeded: bool, counts: dict, errors: list) -> AuditEvent:
+    return audit.record(
+        action=Action.GENERATION_SUCCEEDED if succeeded else Action.GENERATION_FAILED,
+        label=ENGINE,
+        # The run keeps every error; the log keeps enough to say what went wrong.
+        machine_payload={"run": run.pk, "counts": counts, "errors": errors[:20]},
+    )
+
+
+def data_imported(
+    *,
+    actor,
+    label: str | None,
+    filename: str,
+    rows: int,
+    campaigns_created: int,
+    columns: list[str],
+    import_run: int,
+    bytes_read: int,
+    rows_read: int,
+) -> AuditEvent:
+    return audit.record(
+        action=Action.DATA_IMPORTED,
+        actor=actor,
+        label=label,
+        human_payload={
+            "filename": filename,
+            "rows": rows,
+            "campaigns_created": campaigns_created,
+            "columns": columns,
+            "import_run": import_run,
+        },
+        machine_payload={"bytes": bytes_read, "rows_read": rows_read},
+    )
+
+
+def data_simulated(*, label: str, filename: str, rows: int, first: dt.date, last: dt.date) -> AuditEvent:
+    """Rows a simulator wrote (the demo), logged as an import of the days first..last."""
+    return audit.record(
+        action=Action.DATA_IMPORTED,
+        label=label,
+        human_payload={"filename": filename, "rows": rows, "first": first, "last": last},
+    )
+
+
+def learning_retrained(model: AcceptanceModel, *, rescored: int) -> AuditEvent:
+    return audit.record(
+        action=Action.LEARNING_RETRAINED,
+        label=LEARNING,
+        machine_payload={
+            "model": model.pk,
+            "n": model.n_decisions,
+            "auc": model.auc,
+            "brier": model.brier,
+            "step_factors": model.step_factors,
+            "rescored": rescored,
+        },
+    )
+
+
+def role_granted(*, user, role: str, actor) -> AuditEvent:
+    return audit.record(
+        action=Action.ROLE_GRANTED, actor=actor, human_payload={"user": user.get_username(), "role": role}
+    )

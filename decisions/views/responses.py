@@ -1,0 +1,99 @@
+"""How the review endpoints answer: success, and one mapping from every refusal of the review services.
+
+    refusal                                           status  what the reviewer sees
+    InvalidTransition (AlreadyDecided, NotDecidable)  409     the row saying who decided and when, or why nobody can
+    NotRetryable                                      409     the row saying why not
+    GuardrailGate (ConfirmationRequired,              200     the question again: confirm the warnings, or
+                   OverrideReasonRequired)                    (a guardrail admin) write why a block may be overridden
+    PermissionDenied                                  403     the question again, saying who may answer it
+    InvalidDecision                                   422     the form again with the error, or the row saying so
+
+An htmx request gets the proposal's row redrawn; a plain POST gets the proposal's page with that row.
+When there is nothing to ask again (the proposal moved on, or the endpoint has no form to re-show),
+a plain POST goes back where the reviewer came from, with the refusal as a message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from decisions.delivery import outbox as applying
+from decisions.models import Proposal
+from decisions.review import transitions as reviewing
+from decisions.views.proposal import ROW, live_verdicts, load, render_proposal, row_context, safe_next
+
+STATUS_OF_REFUSAL: dict[type[Exception], int] = {
+    reviewing.InvalidTransition: 409,
+    applying.NotRetryable: 409,
+    reviewing.GuardrailGate: 200,  # not an error: approving needs one more answer
+    PermissionDenied: 403,
+    reviewing.InvalidDecision: 422,
+}
+# What a review endpoint catches around its one service call and hands to `refused`.
+REFUSALS = tuple(STATUS_OF_REFUSAL)
+# The proposal (or its outbox row) moved on: there is nothing left to ask, only who or what got there first.
+CONFLICTS = tuple(kind for kind, status in STATUS_OF_REFUSAL.items() if status == 409)
+
+
+@dataclass(frozen=True)
+class Question:
+    """The form a decision puts to the reviewer, in a panel of the row, shown again when the answer is refused."""
+
+    mode: str  # the row panel that holds the form: "gate", "edit" or "reject"
+    form: forms.Form
+    changes: list[dict] | None = None  # what the guardrails judge: the reviewer's values; None = the proposal's
+
+
+def status_of(refusal: Exception) -> int:
+    for kind, status in STATUS_OF_REFUSAL.items():
+        if isinstance(refusal, kind):
+            return status
+    raise TypeError(f"{type(refusal).__name__} is not a refusal of the review services") from refusal
+
+
+def ask(request: HttpRequest, proposal: Proposal, question: Question, *, status: int = 200, **extra) -> HttpResponse:
+    """Show the question's form in the proposal's row."""
+    return render_proposal(request, proposal, status=status, mode=question.mode, form=question.form, **extra)
+
+
+def refused(
+    request: HttpRequest, proposal: Proposal, refusal: Exception, question: Question | None = None
+) -> HttpResponse:
+    """The one answer to a refused decision, whichever endpoint asked (see the table above)."""
+    status = status_of(refusal)
+    if question is None or isinstance(refusal, CONFLICTS):
+        return _tell(request, proposal.pk, str(refusal), status=status)
+    if isinstance(refusal, reviewing.InvalidDecision):
+        question.form.add_error(None, str(refusal))
+        return ask(request, proposal, question, status=status)
+    return ask(request, proposal, question, status=status, **_gate(proposal, question, str(refusal)))
+
+
+def _gate(proposal: Proposal, question: Question, message: str) -> dict:
+    # Every failing verdict, not only the exception's severity: a reviewer answering the
+    # warning must also see (and answer) a block that fails beside it.
+    live = live_verdicts(proposal, question.changes)
+    return {"gate_message": message, "gate": live["live_gate"], **live}
+
+
+def _tell(request: HttpRequest, pk: int, message: str, *, status: int) -> HttpResponse:
+    # Reloaded: when someone decided first, the row shows their decision, never ours.
+    if request.htmx:
+        context = row_context(request, load(pk), notice=message, notice_kind="error")
+        return render(request, ROW, context, status=status)
+    messages.error(request, message)
+    return redirect(safe_next(request) or "decisions:queue")
+
+
+def decided(request: HttpRequest, pk: int, message: str) -> HttpResponse:
+    """After a decision: redraw the row in place (htmx) or go back where the reviewer came from."""
+    if request.htmx:
+        return render(request, ROW, row_context(request, load(pk), notice=message, notice_kind="success"))
+    messages.success(request, message)
+    return redirect(safe_next(request) or "decisions:queue")

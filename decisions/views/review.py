@@ -1,0 +1,181 @@
+"""The review endpoints: approve, edit, reject, roll back, retry and bulk approve, and the edit form's live check.
+
+Each parses its form, calls one service and answers through decisions.views.responses: the row
+redrawn for htmx, a redirect or the proposal's page for a plain POST (pages work without
+JavaScript), and every refusal the same way whichever endpoint met it.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from decisions import access as roles
+from decisions.delivery import outbox as applying
+from decisions.models import Application, Proposal
+from decisions.review import transitions as reviewing
+from decisions.review.forms import ApproveForm, EditForm, RejectForm, RollbackForm
+from decisions.views.proposal import live_verdicts, load, safe_next
+from decisions.views.responses import REFUSALS, Question, ask, decided, refused
+
+EDIT_VERDICTS = "decisions/queue.html#edit-verdicts"
+
+
+def reviewers_only(view):
+    """403 for anyone who may not decide (viewers), before anything is loaded or parsed."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not roles.can_review(request.user):
+            raise PermissionDenied("Only marketers and guardrail admins may decide proposals.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _gate_answers(form: ApproveForm) -> dict:
+    """What the reviewer answered to the guardrail question; both fields are optional, so always clean."""
+    return {
+        "confirm_warnings": form.cleaned_data.get("confirm_warnings", False),
+        "override_reason": form.cleaned_data.get("override_reason", ""),
+    }
+
+
+def _not_pending(proposal: Proposal) -> reviewing.InvalidTransition:
+    """Why a decision form is not offered any more: who decided, or that nobody can."""
+    review = getattr(proposal, "review", None)
+    if review is not None:
+        return reviewing.AlreadyDecided(
+            status=proposal.status, decision=review.decision, by=review.reviewer_label, at=review.created_at
+        )
+    return reviewing.NotDecidable(status=proposal.status)
+
+
+@require_POST
+@reviewers_only
+def proposal_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = load(pk)
+    form = ApproveForm(request.POST)
+    form.is_valid()
+    try:
+        reviewing.proposal_approve(proposal=proposal, actor=request.user, **_gate_answers(form))
+    except REFUSALS as refusal:
+        return refused(request, proposal, refusal, Question("gate", form))
+    return decided(request, pk, f"Approved: {proposal.headline}.")
+
+
+@require_http_methods(["GET", "POST"])
+@reviewers_only
+def proposal_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = load(pk)
+    names = {line["campaign"]: line["name"] for line in proposal.lines}
+    if request.method == "GET":
+        if proposal.status != Proposal.Status.PENDING:
+            return refused(request, proposal, _not_pending(proposal))
+        form = EditForm(proposal=proposal, names=names)
+        return ask(request, proposal, Question("edit", form), **live_verdicts(proposal))
+    form = EditForm(request.POST, proposal=proposal, names=names)
+    if not form.is_valid():
+        return ask(request, proposal, Question("edit", form), status=422, unusable=True)
+    # The guardrails judge the reviewer's values, so a refusal re-asks about those, not the machine's.
+    question = Question("edit", form, changes=form.final_changes())
+    try:
+        reviewing.proposal_edit_and_approve(
+            proposal=proposal,
+            actor=request.user,
+            final_changes=question.changes,
+            note=form.cleaned_data["note"],
+            **_gate_answers(form),
+        )
+    except REFUSALS as refusal:
+        return refused(request, proposal, refusal, question)
+    return decided(request, pk, f"Approved with your values: {proposal.headline}.")
+
+
+@require_POST
+@reviewers_only
+def proposal_check(request: HttpRequest, pk: int) -> HttpResponse:
+    """Re-check the values being typed into the edit form; answers the verdict list alone."""
+    proposal = load(pk)
+    form = EditForm(request.POST, proposal=proposal, names={})
+    changes = form.partial_changes()
+    context = {"proposal": proposal, "form": form, "unusable": changes is None}
+    if changes is not None:
+        context.update(live_verdicts(proposal, changes))
+    return render(request, EDIT_VERDICTS, context)
+
+
+@require_http_methods(["GET", "POST"])
+@reviewers_only
+def proposal_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = load(pk)
+    if request.method == "GET":
+        if proposal.status != Proposal.Status.PENDING:
+            return refused(request, proposal, _not_pending(proposal))
+        return ask(request, proposal, Question("reject", RejectForm()))
+    form = RejectForm(request.POST)
+    question = Question("reject", form)
+    if not form.is_valid():
+        return ask(request, proposal, question, status=422)
+    try:
+        reviewing.proposal_reject(proposal=proposal, actor=request.user, **form.cleaned_data)
+    except REFUSALS as refusal:
+        return refused(request, proposal, refusal, question)
+    reason = form.cleaned_data["reason_code"].replace("_", " ")
+    return decided(request, pk, f"Rejected ({reason}): {proposal.headline}.")
+
+
+@require_POST
+@reviewers_only
+def proposal_rollback(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = load(pk)
+    form = RollbackForm(request.POST)
+    if not form.is_valid():
+        # The reason is a one-line input inside the row, not a panel: say what is missing instead.
+        message = " ".join(form.errors.get("reason", ["Write why this change is rolled back."]))
+        return refused(request, proposal, reviewing.InvalidDecision(message))
+    try:
+        reviewing.proposal_rollback(proposal=proposal, actor=request.user, reason=form.cleaned_data["reason"])
+    except REFUSALS as refusal:
+        return refused(request, proposal, refusal)
+    return decided(request, pk, "Rollback sent: the previous values are being restored.")
+
+
+@require_POST
+@reviewers_only
+def application_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    application = get_object_or_404(Application, pk=pk)
+    try:
+        applying.application_retry(application=application, actor=request.user)
+    except REFUSALS as refusal:
+        return refused(request, load(application.proposal_id), refusal)
+    return decided(request, application.proposal_id, "Sent again.")
+
+
+@require_POST
+@reviewers_only
+def bulk_approve(request: HttpRequest) -> HttpResponse:
+    """Approve the shown proposals that pass every guardrail now; the service re-checks each one.
+
+    The service counts what it could not approve instead of refusing, so the answer is always
+    the queue again with one message saying how many went through and why the rest did not.
+    """
+    ids = [int(value) for value in request.POST.getlist("ids") if value.isdigit()]
+    if not ids:
+        messages.info(request, "Nothing to approve: no shown proposal passes every guardrail.")
+        return redirect(safe_next(request) or "decisions:queue")
+    # Not only pending ones: the service counts those decided meanwhile, so the message can say so.
+    proposals = Proposal.objects.filter(pk__in=ids).order_by("-priority", "id")
+    result = reviewing.proposals_bulk_approve(proposals=proposals, actor=request.user)
+    parts = [f"Approved {result.approved} proposal{'s' if result.approved != 1 else ''}"]
+    if result.held_by_guardrails:
+        parts.append(f"{result.held_by_guardrails} held back: a guardrail fails now")
+    if result.already_decided:
+        parts.append(f"{result.already_decided} already decided by someone else")
+    messages.success(request, "; ".join(parts) + ".")
+    return redirect(safe_next(request) or "decisions:queue")

@@ -1,0 +1,86 @@
+"""Each changed campaign before and after the changes under review, field by field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from objectives.guardrails import fields
+from objectives.guardrails.base import BUDGET, PAUSED, STATUS, CampaignFacts, Change
+
+
+def current_value(facts: CampaignFacts, name: str):
+    """The field's value today; None for a field the facts do not carry (the change alone says what it becomes)."""
+    return getattr(facts, name, None)
+
+
+@dataclass(frozen=True)
+class CampaignMove:
+    """One campaign and the values its changed fields take, before and after."""
+
+    facts: CampaignFacts
+    before: Mapping[str, object]
+    after: Mapping[str, object]
+
+    @property
+    def changed_fields(self) -> list[fields.Field]:
+        return [fields.get(name) for name in self.after]
+
+    def changes(self, name: str) -> bool:
+        return name in self.after
+
+    def value_before(self, name: str):
+        return self.before[name] if name in self.before else current_value(self.facts, name)
+
+    def value_after(self, name: str):
+        return self.after[name] if name in self.after else current_value(self.facts, name)
+
+    # The budget and the status are what most kinds weigh; these read them as numbers and words.
+
+    @property
+    def budget_before(self) -> float:
+        return float(self.value_before(BUDGET))
+
+    @property
+    def budget_after(self) -> float:
+        return float(self.value_after(BUDGET))
+
+    @property
+    def status_before(self) -> str:
+        return str(self.value_before(STATUS))
+
+    @property
+    def status_after(self) -> str:
+        return str(self.value_after(STATUS))
+
+    @property
+    def is_paused_now(self) -> bool:
+        return self.status_after == PAUSED and self.status_before != PAUSED
+
+    @property
+    def is_resumed_now(self) -> bool:
+        return self.status_before == PAUSED and self.status_after != PAUSED
+
+
+def campaign_moves(changes: Iterable[Change], campaigns: Mapping[str, CampaignFacts]) -> dict[str, CampaignMove]:
+    """The changed campaigns by external id, in the order the changes first name them.
+
+    A change to an unregistered field raises fields.UnknownField: no guardrail
+    could judge it, and passing it silently would approve anything.
+    """
+    before: dict[str, dict] = {}
+    after: dict[str, dict] = {}
+    for change in changes:
+        fields.get(change.field)  # raises UnknownField, whether or not the campaign is known
+        facts = campaigns.get(change.campaign)
+        if facts is None:
+            # A change to a campaign we know nothing about cannot be checked;
+            # the caller passes every campaign it has, so this is a stale id.
+            continue
+        start = change.before if change.before is not None else current_value(facts, change.field)
+        before.setdefault(change.campaign, {})[change.field] = start
+        after.setdefault(change.campaign, {})[change.field] = change.after
+    return {
+        external_id: CampaignMove(campaigns[external_id], before[external_id], new)
+        for external_id, new in after.items()
+    }
