@@ -18,8 +18,8 @@ $(VENV)/.test-installed: $(VENV)/.installed requirements-test.txt
 	$(PIP) install --quiet -r requirements-test.txt
 	touch $@
 
-## run: set up, migrate, load demo data into an empty database (with proposals, a few decisions and their
-## outcomes two simulated weeks later), print the demo logins, serve on 127.0.0.1:8000
+## run: set up, migrate, load demo data up to yesterday into an empty database (with proposals, and a few
+## decisions made two weeks ago with their outcomes since), print the demo logins, serve on 127.0.0.1:8000
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty

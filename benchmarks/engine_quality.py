@@ -142,8 +142,9 @@ def run_engine(
     anomalies = {a.index: a for a in detect_anomalies(spend, history.leads[:, window])}
     facts = campaign_facts(world, history)
     ids = world.external_ids
-    eligible = np.array([guardrails.may_propose(facts[e], rules, today=TODAY)[0] for e in ids])
-    # As generating._hold_ineligible: the allocator sees no curve where it may not act.
+    eligible = np.array([guardrails.may_propose(facts[e], rules, today=TODAY, severity=None)[0] for e in ids])
+    # As generating._hold_ineligible: the allocator sees no curve where any guardrail, of either severity, holds
+    # the campaign back.
     fits = [f if eligible[i] and i not in anomalies else None for i, f in enumerate(fits)]
     current = world.budgets
     bounds = proposing.guardrail_bounds(

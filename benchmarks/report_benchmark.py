@@ -342,20 +342,32 @@ def _timed(function, *args) -> float:
 
 def measure(week: str, repeat: int) -> dict:
     """Cold and warm timings of the whole report, and of each section alone (warm)."""
+    from django.db.models import Q
+
+    from decisions.reports import money, rows
     from decisions.reports import weekly as r
 
     start, end = r.week_bounds(week)
     decisions = r._decisions(start, end)
+    last_week = start - dt.timedelta(weeks=1)
+    counts = r._counts_by_week(last_week, end, split=start)
     cold = _timed(r.weekly_report, week)
     warm = [_timed(r.weekly_report, week) for _ in range(repeat)]
     sections = {
-        "counts": lambda: r._counts(start, end),
+        "counts, this week and last": lambda: r._counts_by_week(last_week, end, split=start),
         "rates by kind, channel, reviewer, reason": lambda: r._cube(decisions),
         "rates by guardrail": lambda: r._by_guardrail(decisions, start, end),
         "median edit ratio": lambda: r._edit_ratios(start, end),
         "time to decision": lambda: r._time_to_decision(start, end),
         "guardrail overrides list": lambda: r._guardrail_overrides(start, end),
         "outcomes": lambda: r._outcomes(start, end),
+        "where this week's proposals are now": lambda: r._flow(start, end),
+        "money left on the table": lambda: money.left_on_the_table(decisions),
+        "overrides and why, who was right (lists)": lambda: (
+            rows.decided_rows(decisions, since=start, only=r.IS_OVERRIDE, limit=r.OVERRIDE_LIST_LIMIT),
+            rows.decided_rows(decisions, since=start, only=Q(action__in=money.OVERRIDDEN), limit=r.OVERRIDE_LIST_LIMIT),
+        ),
+        "last week's other tiles": lambda: r._headline(last_week, start, counts["previous"]),
         "trend (5 weeks)": lambda: r._trend(week),
     }
     return {

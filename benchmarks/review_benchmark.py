@@ -74,6 +74,9 @@ REJECT_REASONS = ("brand", "strategy", "data_quality", "timing", "too_risky")
 GOAL_P95_MS = 50.0
 GOAL_QUERIES = 10
 GOAL_APPROVALS_PER_S = 150.0
+# gunicorn runs with DEBUG=0, which refuses the development audit key, and the rows it writes must verify in
+# this process: both key the chain with this one (benchmark databases only).
+BENCH_AUDIT_KEY = "waypoint-review-benchmark-audit-key-not-for-production"  # noqa: S105
 
 
 def setup_django() -> None:
@@ -81,6 +84,7 @@ def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.pop("REDIS_URL", None)
     os.environ.setdefault("LOG_LEVEL", "WARNING")  # the engine run's task log would bury the tables
+    os.environ.setdefault("WAYPOINT_AUDIT_KEY", BENCH_AUDIT_KEY)
     import django
 
     django.setup()
@@ -479,7 +483,8 @@ def time_page(client, path: str, *, label: str, requests: int, warmup: int = 10)
             times.append((time.perf_counter() - started) * 1000)
         queries = max(queries, len(captured.captured_queries))
     body = response.content.decode()
-    rows = body.count('class="proposal status-') + body.count('name="_selected_action"')
+    # A queue row, or an admin changelist row (the admin is read-only, so its rows carry no action checkbox).
+    rows = body.count('class="proposal status-') + body.count('<th class="field-id">')
     return PageTiming(
         page=label,
         rows=rows,
@@ -541,6 +546,8 @@ class Server:
 
 
 def server_env(*, database_url: str, redis_url: str, celery_queue: str) -> dict[str, str]:
+    from django.conf import settings
+
     env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "CELERY_QUEUE")}
     env.update(
         DATABASE_URL=database_url,
@@ -548,6 +555,7 @@ def server_env(*, database_url: str, redis_url: str, celery_queue: str) -> dict[
         CELERY_QUEUE=celery_queue,
         DEBUG="0",
         SECRET_KEY=os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50),
+        WAYPOINT_AUDIT_KEY=settings.WAYPOINT_AUDIT_KEY,  # BENCH_AUDIT_KEY unless the caller chose one
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="0",
         SESSION_COOKIE_SECURE="0",

@@ -193,6 +193,15 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 WAYPOINT_WINDOW_DAYS = int(os.environ.get("WAYPOINT_WINDOW_DAYS", "90"))
 WAYPOINT_PROPOSAL_TTL_HOURS = float(os.environ.get("WAYPOINT_PROPOSAL_TTL_HOURS", "72"))
 WAYPOINT_MAX_P_LOSS = float(os.environ.get("WAYPOINT_MAX_P_LOSS", "0.35"))
+# Proposal-level noise limits: the engine writes no proposal worth less than the floor per week (an anomaly
+# pause or cut: the spend it saves per week) or likelier than the cap to lose value; bulk approval and
+# auto-approval never take a proposal above the cap, whenever it was made.
+WAYPOINT_MIN_WEEKLY_VALUE = float(os.environ.get("WAYPOINT_MIN_WEEKLY_VALUE", "25"))
+WAYPOINT_MAX_PROPOSAL_P_LOSS = float(os.environ.get("WAYPOINT_MAX_PROPOSAL_P_LOSS", "0.3"))
+if not 0 <= WAYPOINT_MAX_PROPOSAL_P_LOSS <= 1:
+    raise ImproperlyConfigured(
+        f"WAYPOINT_MAX_PROPOSAL_P_LOSS must be a probability from 0 to 1, not {WAYPOINT_MAX_PROPOSAL_P_LOSS}."
+    )
 # How approved changes reach the ad platforms: "ledger" (Waypoint's own record) or "webhook".
 # WAYPOINT_CONNECTORS picks one per campaign platform ("google_ads=webhook,meta=webhook");
 # WAYPOINT_CONNECTOR serves every platform it does not name.
@@ -227,6 +236,39 @@ WAYPOINT_WEBHOOK_URL = os.environ.get("WAYPOINT_WEBHOOK_URL", "")
 WAYPOINT_WEBHOOK_SECRET = os.environ.get("WAYPOINT_WEBHOOK_SECRET", "")
 WAYPOINT_WEBHOOK_TIMEOUT = float(os.environ.get("WAYPOINT_WEBHOOK_TIMEOUT", "10"))
 WAYPOINT_APPLY_MAX_ATTEMPTS = int(os.environ.get("WAYPOINT_APPLY_MAX_ATTEMPTS", "5"))
+
+# --- Audit log -------------------------------------------------------------
+# The audit chain's hashes are HMACs under this key, kept apart from SECRET_KEY: whoever can write the
+# database but does not hold the key cannot re-hash an edited chain so that it verifies. Keep it as long as
+# the log (rows hashed under a lost key can no longer be verified).
+DEVELOPMENT_AUDIT_KEY = "dev-only-insecure-audit-key-waypoint"  # noqa: S105 - local development only
+AUDIT_KEY_MIN_LENGTH = 32
+
+
+def production_audit_key_problem(key: str, secret_key: str) -> str | None:
+    """Why `key` must not key the production audit chain, or None when it may."""
+    generate = 'e.g. python -c "import secrets; print(secrets.token_urlsafe(50))"'
+    if not key:
+        return f"WAYPOINT_AUDIT_KEY must be set when DEBUG=0 ({generate})."
+    if key == DEVELOPMENT_AUDIT_KEY:
+        return f"WAYPOINT_AUDIT_KEY is the development key; set a random one when DEBUG=0 ({generate})."
+    if key == secret_key:
+        return "WAYPOINT_AUDIT_KEY must differ from SECRET_KEY: rotating one must not touch the other."
+    if len(key) < AUDIT_KEY_MIN_LENGTH:
+        return f"WAYPOINT_AUDIT_KEY is too short for DEBUG=0: it needs at least {AUDIT_KEY_MIN_LENGTH} characters."
+    return None
+
+
+WAYPOINT_AUDIT_KEY = os.environ.get("WAYPOINT_AUDIT_KEY", "")
+if not DEBUG and (problem := production_audit_key_problem(WAYPOINT_AUDIT_KEY, SECRET_KEY)):
+    raise ImproperlyConfigured(problem)
+WAYPOINT_AUDIT_KEY = WAYPOINT_AUDIT_KEY or DEVELOPMENT_AUDIT_KEY
+# Signed checkpoints of the chain's head (latest id, hash, row count), one JSON line each, appended by a daily
+# task and after every successful `verify_audit_log`: rows deleted from the end, or the table emptied, show
+# as a head behind the last checkpoint. Keep the file where the database's administrators cannot write.
+WAYPOINT_AUDIT_CHECKPOINT_PATH = Path(
+    os.environ.get("WAYPOINT_AUDIT_CHECKPOINT_PATH") or BASE_DIR / "var" / "audit-checkpoints.jsonl"
+)
 
 # --- Email -----------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -266,6 +308,9 @@ CONTENT_SECURITY_POLICY = {
 # --- Access and queries ------------------------------------------------------------------------
 # Who a signed-in user without a role should ask for one (a name, an email, a channel); shown on their page.
 WAYPOINT_ROLE_CONTACT = os.environ.get("WAYPOINT_ROLE_CONTACT", "")
+# Where people reach this Waypoint (e.g. https://waypoint.example.com): the weekly email links to the report,
+# its proposals and its unsubscribe page with it. Unset in production, the email carries no links.
+WAYPOINT_SITE_URL = os.environ.get("WAYPOINT_SITE_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 # The earliest year a date may name: older ones are typos or probes (purchase histories reach back decades).
 WAYPOINT_EARLIEST_YEAR = int(os.environ.get("WAYPOINT_EARLIEST_YEAR", "1990"))
 if not 1900 <= WAYPOINT_EARLIEST_YEAR <= 2100:

@@ -10,6 +10,10 @@ class DecisionsConfig(AppConfig):
         from objectives.signals import policy_changed
 
         policy_changed.connect(_follow_policy_change, dispatch_uid="decisions.follow_policy_change")
+        # …and tells it which campaigns exist, so a policy file's scopes are checked on the command line too.
+        from objectives import campaign_scopes
+
+        campaign_scopes.register(_known_campaigns)
 
 
 def _follow_policy_change(sender, **kwargs) -> None:
@@ -18,3 +22,9 @@ def _follow_policy_change(sender, **kwargs) -> None:
     from decisions.policy_changes import follow_policy_change
 
     follow_policy_change(sender, **kwargs)
+
+
+def _known_campaigns():
+    from decisions.review.selectors import known_campaigns
+
+    return known_campaigns()

@@ -1,4 +1,5 @@
 from decisions import access as role_checks
+from decisions.review import autoapproval
 
 
 def roles(request) -> dict:
@@ -10,4 +11,10 @@ def roles(request) -> dict:
         "can_review": role_checks.can_review(user),
         "is_guardrail_admin": role_checks.is_guardrail_admin(user),
         "role_labels": [role_checks.ROLE_LABELS[r] for r in role_checks.ROLES if r in role_checks.role_names(user)],
+        # A callable: the template calls it (one query) only where the top bar shows it.
+        "auto_approval_on": _auto_approval_on,
     }
+
+
+def _auto_approval_on() -> bool:
+    return autoapproval.current_policy().is_enabled

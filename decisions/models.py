@@ -27,6 +27,9 @@ class Campaign(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     # When an approved change last reached the ad platform (the cooldown guardrail reads it).
     last_changed_at = models.DateTimeField(null=True, blank=True)
+    # Set when a guardrail admin archives a campaign created by mistake (a CRM id with a typo): it stays, with
+    # its days, but leaves generation, the queue's guardrail facts, guardrail scopes and the Data page's list.
+    archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -38,6 +41,10 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.external_id
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
 
 # Every metric is nullable: NULL means "not reported yet" (a CRM export that
@@ -146,6 +153,10 @@ class GenerationRun(models.Model):
     timings = models.JSONField(default=dict, blank=True)
     counts = models.JSONField(default=dict, blank=True)
     errors = models.JSONField(default=list, blank=True)
+    # What the run left alone and why, for the Runs page: {"campaigns": [{"reason", "count", "campaigns":
+    # [{"id", "name"}, …]}, …], "limits": {"min_weekly_value", "max_proposal_p_loss"}}; the proposals the
+    # limits held back are in counts.
+    left_alone = models.JSONField(default=dict, blank=True)
     triggered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -291,12 +302,17 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise ImmutableRowError("Audit events are append-only.")
 
 
+class HashScheme(models.TextChoices):
+    SHA256 = "sha256", "SHA-256 (before the chain was keyed)"
+    HMAC_SHA256 = "hmac-sha256", "HMAC-SHA256 with WAYPOINT_AUDIT_KEY"
+
+
 class AuditEvent(models.Model):
     """The append-only record of everything people and the machine did.
 
     Rows are written by services only, in the same transaction as the change,
     never changed or deleted (the model refuses; on PostgreSQL a trigger
-    refuses too), and each carries the hash of the one before it.
+    refuses too), and each carries the hash of the one before it inside its own keyed hash.
     """
 
     # No database FK to users: deleting a user must not rewrite the log, and
@@ -324,6 +340,11 @@ class AuditEvent(models.Model):
     created_at = models.DateTimeField()
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, unique=True)
+    # How `hash` was computed. Rows written before the chain was keyed keep plain SHA-256 and still verify;
+    # every new row is keyed. The database default covers writers that bypass the model (COPY).
+    hash_scheme = models.CharField(
+        max_length=16, choices=HashScheme.choices, default=HashScheme.HMAC_SHA256, db_default=HashScheme.HMAC_SHA256
+    )
 
     objects = AppendOnlyQuerySet.as_manager()
 

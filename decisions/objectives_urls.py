@@ -14,6 +14,7 @@ urlpatterns = [
     path("guardrails/", guardrails.guardrails, name="guardrails"),
     path("guardrails/new/", guardrails.guardrail_new, name="guardrail-new"),
     path("guardrails/backtest/", guardrails.guardrail_backtest, name="guardrail-backtest"),
+    path("guardrails/scope/", guardrails.guardrail_scope, name="guardrail-scope"),
     path("guardrails/<int:pk>/", guardrails.guardrail_detail, name="guardrail"),
     path("guardrails/<int:pk>/edit/", guardrails.guardrail_edit, name="guardrail-edit"),
     path("guardrails/<int:pk>/deactivate/", guardrails.guardrail_deactivate, name="guardrail-deactivate"),
@@ -21,4 +22,5 @@ urlpatterns = [
     path("policy/import/", guardrails.policy_import, name="policy-import"),
     path("objectives/", objectives.objectives, name="objectives"),
     path("objectives/set/", objectives.objective_set, name="objective-set"),
+    path("objectives/<int:pk>/restore/", objectives.objective_restore, name="objective-restore"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from decisions.views import autoapproval, history, imports, pages, proposal, queue, reports, review, runs
+from decisions.views import autoapproval, campaign, history, imports, pages, proposal, queue, reports, review, runs
 
 app_name = "decisions"
 urlpatterns = [
@@ -18,8 +18,14 @@ urlpatterns = [
     path("history/", history.history, name="history"),
     path("history/export.csv", history.history_csv, name="history-csv"),
     path("reports/", reports.report_page, name="reports"),
+    path("reports/export.csv", reports.report_csv, name="report-csv"),
     path("reports/subscription/", reports.report_subscription, name="report-subscription"),
+    path("reports/unsubscribe/<str:token>/", reports.report_unsubscribe, name="report-unsubscribe"),
     path("data/", pages.data, name="data"),
+    path("data/campaigns/<int:pk>/archive/", pages.campaign_archive, name="campaign-archive"),
+    path("data/campaigns/<int:pk>/restore/", pages.campaign_restore, name="campaign-restore"),
+    # A campaign's changes over its spend and objective (decisions/views/campaign.py); ids may hold any character.
+    path("campaigns/<path:external_id>/", campaign.campaign_detail, name="campaign"),
     path("auto-approval/", autoapproval.auto_approval, name="auto-approval"),
     path("auto-approval/update/", autoapproval.auto_approval_update, name="auto-approval-update"),
     path("auto-approval/stop/", autoapproval.auto_approval_stop, name="auto-approval-stop"),

@@ -1,12 +1,17 @@
-"""Read-only admin pages: objectives and guardrails change through services (versioned and audited),
-via `manage.py policy import` or the guardrail pages, never by editing rows here."""
+"""Read-only admin pages: objectives, guardrails and the auto-approval policy change through services
+(versioned and audited), via `manage.py policy import` or the app's pages, never by editing rows here."""
 
 from django.contrib import admin
 
-from objectives.models import Guardrail, GuardrailVersion, Objective
+from objectives.models import AutoApprovalPolicy, Guardrail, GuardrailVersion, Objective
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shows rows, changes none: no add, change or delete page, and so no bulk delete action either.
+
+    A POST to any of those pages is refused with 403 before a form is read.
+    """
+
     def has_add_permission(self, request):
         return False
 
@@ -47,3 +52,8 @@ class GuardrailVersionAdmin(ReadOnlyAdmin):
     list_display = ["guardrail", "version", "is_active", "changed_by_label", "reason", "created_at"]
     list_filter = ["is_active"]
     list_select_related = ["guardrail"]
+
+
+@admin.register(AutoApprovalPolicy)
+class AutoApprovalPolicyAdmin(ReadOnlyAdmin):
+    list_display = ["id", "is_enabled", "max_change_pct", "max_p_loss", "kinds", "channels", "version", "updated_at"]

@@ -4,6 +4,8 @@ The guardrail form grows one set of parameter fields per kind, so switching
 the kind (htmx, or a plain "Show fields" button) redraws only those fields.
 Validation is the services' own (`validate_guardrail`, `validate_objective`),
 mapped back onto the fields, so the page and a policy file say the same words.
+The campaigns that exist (`known`, read by decisions and passed in by the view)
+let a scope be checked and saved in the campaigns' own spelling.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from objectives import guardrails, policy, services
+from objectives.guardrails import KnownCampaigns, scopes
 from objectives.models import VANITY_METRICS, Guardrail, Metric, Severity
 
 REASON_HELP = "Required for every change; kept with the version and in the audit log."
@@ -93,15 +96,30 @@ class GuardrailForm(forms.Form):
         ),
     )
     scope_type = forms.ChoiceField(choices=SCOPE_CHOICES, required=False, label="Applies to")
-    scope_value = forms.CharField(max_length=128, required=False, label="Channel, tag or campaign id")
+    scope_value = forms.CharField(max_length=128, required=False, label="Channel, tag or campaign")
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text=REASON_HELP)
     # The version the admin started from: saving over someone else's newer version is refused.
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, guardrail: Guardrail | None = None, kind: str | None = None, for_backtest=False, **kw):
+    # What the backtest calls a guardrail that has no name yet.
+    UNNAMED = "this guardrail"
+
+    def __init__(
+        self,
+        *args,
+        guardrail: Guardrail | None = None,
+        kind: str | None = None,
+        for_backtest=False,
+        known: KnownCampaigns | None = None,
+        **kw,
+    ):
         super().__init__(*args, **kw)
         self.guardrail = guardrail
+        self.known = known
+        self.for_backtest = for_backtest
         if for_backtest:
+            # The backtest needs the rule, not its name or the reason for saving it.
+            self.fields["name"].required = False
             self.fields["reason"].required = False
         # Not `self.kind`: in a template `form.kind` is the bound field, so no option would ever match it.
         self.kind_name = self._chosen_kind(kind)
@@ -156,27 +174,72 @@ class GuardrailForm(forms.Form):
             return {}
         return {scope_type: (self.cleaned_data.get("scope_value") or "").strip()}
 
+    def scope_match(self) -> guardrails.ScopeMatch | None:
+        """What the entered scope reaches among the known campaigns; None when they were not given."""
+        if self.known is None:
+            return None
+        if self.is_bound:
+            scope_type, value = self.data.get("scope_type", ""), self.data.get("scope_value", "")
+        else:
+            scope_type, value = self.initial.get("scope_type", ""), self.initial.get("scope_value", "")
+        scope = {scope_type: str(value).strip()} if scope_type in guardrails.SCOPE_KEYS and str(value).strip() else {}
+        return guardrails.match_scope(scope, self.known)
+
+    def missing_fields(self) -> list[str]:
+        """Labels of the required fields left empty: the live backtest asks for them instead of calling them errors."""
+        return [
+            self[name].label
+            for name, errors in self.errors.as_data().items()
+            if name in self.fields and any(error.code == "required" for error in errors)
+        ]
+
+    def touched_errors(self) -> list[str]:
+        """Errors about what was typed (not about fields still empty), as "Label: message"."""
+        found = [
+            f"{self[name].label}: {message}"
+            for name, errors in self.errors.as_data().items()
+            if name in self.fields
+            for error in errors
+            if error.code != "required"
+            for message in error
+        ]
+        return found + list(self.non_field_errors())
+
     def clean(self):
         cleaned = super().clean()
         if self.errors:
             return cleaned
+        scope = self._scope()
         self.values = {
-            "name": cleaned["name"].strip(),
+            "name": cleaned["name"].strip() or (self.guardrail.name if self.guardrail else self.UNNAMED),
             "kind": self.kind_name,
-            "scope": self._scope(),
+            "scope": scope,
             "severity": cleaned["severity"],
             "params": self._params(),
         }
         try:
-            services.validate_guardrail(**self.values)
+            services.validate_guardrail(**self.values, known=self.known)
         except ValidationError as error:
             self._place(error)
+        # Saved as the campaigns spell it ("Display" → "display"): the checker compares scopes exactly.
+        self.values["scope"] = scopes.canonical_scope(scope, self.known)
+        self.values["params"] = scopes.canonical_params(self.kind_name, self.values["params"], self.known)
         taken = Guardrail.objects.filter(name=self.values["name"])
         if self.guardrail is not None:
             taken = taken.exclude(pk=self.guardrail.pk)
-        if taken.exists():
+        if taken.exists() and cleaned["name"].strip():
             self.add_error("name", "Another guardrail already has this name.")
         return cleaned
+
+    @property
+    def respelled(self) -> str:
+        """'channel “Display” is saved as “display”, as the campaigns spell it' when the spelling changed; else ""."""
+        typed = self._scope() if hasattr(self, "cleaned_data") else {}
+        saved = getattr(self, "values", {}).get("scope", {})
+        if not typed or typed == saved:
+            return ""
+        (key, before), (_, after) = next(iter(typed.items())), next(iter(saved.items()))
+        return f"{key} “{before}” is saved as “{after}”, as the campaigns spell it"
 
     def _place(self, error: ValidationError) -> None:
         """Put each service message on the field it concerns ("pct: must be …" → the pct field)."""
@@ -217,6 +280,8 @@ class ObjectiveForm(forms.Form):
         help_text="How far ahead an expected impact is judged.",
     )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text=REASON_HELP)
+    # The second step of choosing a vanity metric: the metric the admin confirmed, carried by the confirm button.
+    confirm_vanity = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -256,6 +321,11 @@ class ObjectiveForm(forms.Form):
     def weight_fields(self) -> list[forms.BoundField]:
         return [self[self.weight_name(metric)] for metric in Metric]
 
+    @property
+    def needs_vanity_confirmation(self) -> bool:
+        """A valid choice of a vanity metric not yet confirmed (for this very metric) in a second step."""
+        return needs_vanity_confirmation(self.values["metric"], self.cleaned_data.get("confirm_vanity", ""))
+
     def clean(self):
         cleaned = super().clean()
         if self.errors:
@@ -279,6 +349,17 @@ class ObjectiveForm(forms.Form):
         return cleaned
 
 
+def needs_vanity_confirmation(metric: str, confirmed: str) -> bool:
+    return metric in VANITY_METRICS and confirmed != metric
+
+
+class ObjectiveRestoreForm(forms.Form):
+    """Restoring an earlier objective is a change like any other: a reason, and a second step for a vanity metric."""
+
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text=REASON_HELP)
+    confirm_vanity = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
 class PolicyImportForm(forms.Form):
     """Step one uploads (or pastes) and previews; step two confirms the same text against the same policy."""
 
@@ -290,6 +371,10 @@ class PolicyImportForm(forms.Form):
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     MAX_BYTES = 1_000_000
+
+    def __init__(self, *args, known: KnownCampaigns | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.known = known
 
     def clean(self):
         cleaned = super().clean()
@@ -305,8 +390,8 @@ class PolicyImportForm(forms.Form):
         if not text.strip():
             raise ValidationError("Choose a policy file or paste its JSON.")
         try:
-            self.policy = policy.parse_policy(text)
+            self.policy = policy.parse_policy(text, known=self.known)
         except policy.PolicyError as error:
-            raise ValidationError(error.errors) from None
+            raise ValidationError(error.named) from None
         cleaned["policy_text"] = text
         return cleaned

@@ -135,5 +135,9 @@ class AutoApprovalPolicy(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name = "auto-approval policy"
+        verbose_name_plural = "auto-approval policy"  # one row
+
     def __str__(self) -> str:
         return f"Auto-approval v{self.version} ({'on' if self.is_enabled else 'off'})"

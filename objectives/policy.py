@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from objectives import services, signals
+from objectives import guardrails as rules
+from objectives import selectors, services, signals
+from objectives.guardrails import KnownCampaigns, scopes
 from objectives.models import VANITY_METRICS, Guardrail, Metric, Objective
 
 TOP_KEYS = ("objective", "guardrails")
@@ -26,11 +28,16 @@ GUARDRAIL_REQUIRED = ("name", "kind", "params")
 
 
 class PolicyError(Exception):
-    """The document is not a valid policy; `errors` say what is wrong and where."""
+    """The document is not a valid policy; `errors` say what is wrong and where.
 
-    def __init__(self, errors: list[str]):
+    `errors` place each problem by its path in the file (`guardrails[3].params.pct: …`); `named` says the
+    same with the guardrail's name in front, for people (the import page, the command line).
+    """
+
+    def __init__(self, errors: list[str], named: list[str] | None = None):
         super().__init__("\n".join(errors))
         self.errors = errors
+        self.named = named or errors
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,8 @@ class Policy:
 # --- reading and validating -----------------------------------------------------
 
 
-def parse_policy(text: str) -> Policy:
+def parse_policy(text: str, *, known: KnownCampaigns | None = None) -> Policy:
+    """The document read and validated; with `known` (the campaigns that exist) every scope is checked too."""
     duplicates: list[str] = []
 
     def keep_pairs(pairs):
@@ -62,11 +70,15 @@ def parse_policy(text: str) -> Policy:
         raise PolicyError([f"line {error.lineno}, column {error.colno}: not valid JSON ({error.msg})"]) from None
     if duplicates:
         raise PolicyError(duplicates)
-    return validate_policy(data)
+    return validate_policy(data, known=known)
 
 
-def validate_policy(data) -> Policy:
-    """Every problem in the document at once, each prefixed with its place (`guardrails[2].params.pct`)."""
+def validate_policy(data, *, known: KnownCampaigns | None = None) -> Policy:
+    """Every problem in the document at once, each prefixed with its place (`guardrails[2].params.pct`).
+
+    With `known`, a scope that matches no campaign is a problem (with the close matches), a scope is
+    stored in the campaigns' own spelling, and a guardrail today's budgets already break is a warning.
+    """
     if not isinstance(data, dict):
         raise PolicyError([f'top level: must be a JSON object with "objective" and "guardrails", not {_type(data)}'])
     errors = [f"{key}: unknown key; expected {', '.join(TOP_KEYS)}" for key in data if key not in TOP_KEYS]
@@ -77,10 +89,12 @@ def validate_policy(data) -> Policy:
         errors += problems
     guardrail_list: list[dict] = []
     if "guardrails" in data:
-        guardrail_list, problems = _guardrails(data["guardrails"])
+        guardrail_list, problems = _guardrails(data["guardrails"], known)
         errors += problems
+        if not problems:
+            warnings += _scope_warnings(guardrail_list, known)
     if errors:
-        raise PolicyError(errors)
+        raise PolicyError(errors, named=named_errors(errors, data.get("guardrails")))
     return Policy(objective=objective, guardrails=guardrail_list, warnings=warnings)
 
 
@@ -95,6 +109,34 @@ def _type(value) -> str:
         type(None): "null",
     }
     return names.get(type(value), type(value).__name__)
+
+
+_GUARDRAIL_PLACE = re.compile(r"^guardrails\[(\d+)\]")
+
+
+def ordinal(number: int) -> str:
+    """1 → "1st", 12 → "12th", 23 → "23rd"."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def _guardrail_called(items, index: int) -> str:
+    item = items[index] if isinstance(items, list) and index < len(items) else None
+    name = item.get("name") if isinstance(item, dict) else None
+    where = f"{ordinal(index + 1)} in the file"
+    if isinstance(name, str) and name.strip():
+        return f"Guardrail “{name}” ({where})"
+    return f"The {where.replace(' in the file', '')} guardrail in the file (no name)"
+
+
+def named_errors(errors: list[str], items) -> list[str]:
+    """Each guardrail's problems led by its name, the path kept for whoever edits the file:
+    "Guardrail “Display cap” (4th in the file) — guardrails[3].params.pct: must be …"."""
+    named = []
+    for error in errors:
+        place = _GUARDRAIL_PLACE.match(error)
+        named.append(f"{_guardrail_called(items, int(place.group(1)))} — {error}" if place else error)
+    return named
 
 
 _KEYED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*: ")
@@ -143,13 +185,13 @@ def _objective(value) -> tuple[dict | None, list[str], list[str]]:
     return objective, errors, warnings
 
 
-def _guardrails(value) -> tuple[list[dict], list[str]]:
+def _guardrails(value, known: KnownCampaigns | None) -> tuple[list[dict], list[str]]:
     if not isinstance(value, list):
         return [], [f"guardrails: must be a list of guardrail objects, not {_type(value)}"]
     result, errors, first_place = [], [], {}
     for index, item in enumerate(value):
         place = f"guardrails[{index}]"
-        guardrail, problems = _guardrail(place, item)
+        guardrail, problems = _guardrail(place, item, known)
         errors += problems
         if guardrail is None:
             continue
@@ -162,7 +204,7 @@ def _guardrails(value) -> tuple[list[dict], list[str]]:
     return result, errors
 
 
-def _guardrail(place: str, item) -> tuple[dict | None, list[str]]:
+def _guardrail(place: str, item, known: KnownCampaigns | None) -> tuple[dict | None, list[str]]:
     if not isinstance(item, dict):
         return None, [f"{place}: must be an object with name, kind, params, not {_type(item)}"]
     errors = [
@@ -179,10 +221,30 @@ def _guardrail(place: str, item) -> tuple[dict | None, list[str]]:
         "params": item["params"],
     }
     try:
-        services.validate_guardrail(**guardrail)
+        services.validate_guardrail(**guardrail, known=known)
     except ValidationError as error:
         errors += _from_validation(place, error)
+    else:
+        # Stored as the campaigns spell it, as the guardrail page does, so a re-import finds it unchanged.
+        guardrail["scope"] = scopes.canonical_scope(guardrail["scope"], known)
+        guardrail["params"] = scopes.canonical_params(guardrail["kind"], guardrail["params"], known)
     return guardrail, errors
+
+
+def _scope_warnings(guardrail_list: list[dict], known: KnownCampaigns | None) -> list[str]:
+    """What the preview says without refusing: scopes unchecked for want of campaigns, rules broken today."""
+    if known is None:
+        return []
+    warnings = []
+    for index, guardrail in enumerate(guardrail_list):
+        place = f"guardrails[{index}]"
+        if guardrail["scope"] and not known.campaigns:
+            warnings.append(f"{place}.scope: there are no campaigns yet, so the scope could not be checked")
+            continue
+        broken = scopes.broken_today(rules.Rule(**guardrail), known)
+        if broken:
+            warnings.append(f"Guardrail “{guardrail['name']}” ({place}): {broken}")
+    return warnings
 
 
 # --- writing ---------------------------------------------------------------------
@@ -232,13 +294,29 @@ def policy_version() -> str:
 
 @dataclass
 class Plan:
-    """What an import changes, by guardrail name."""
+    """What an import changes, by guardrail name, and in words: `details` holds, per guardrail name, the
+    before → after of every changed field ("pct: 30 → 25") or what a created or switched-off guardrail is."""
 
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     deactivated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     objective_changed: bool = False
+    details: dict[str, list[str]] = field(default_factory=dict)
+    objective_before: dict | None = None
+    objective_after: dict | None = None
+
+    @property
+    def objective_changes(self) -> list[str]:
+        """Like "Pipeline value → Closed revenue", "horizon 7 → 14 days"; empty when the objective stays."""
+        if not self.objective_changed:
+            return []
+        return selectors.objective_changes(self.objective_before, self.objective_after)
+
+    def changed_guardrails(self) -> list[tuple[str, str, list[str]]]:
+        """(what happens, name, lines) for every guardrail the import touches, in the order the page lists them."""
+        groups = (("Created", self.created), ("Updated", self.updated), ("Switched off", self.deactivated))
+        return [(label, name, self.details.get(name, [])) for label, names in groups for name in names]
 
     @property
     def changes_anything(self) -> bool:
@@ -266,15 +344,26 @@ def plan_import(policy: Policy) -> Plan:
         current = existing.get(wanted["name"])
         if current is None:
             plan.created.append(wanted["name"])
+            plan.details[wanted["name"]] = [selectors.describe_guardrail(wanted)]
         elif _differs(current, wanted):
             plan.updated.append(wanted["name"])
+            after = {**wanted, "is_active": True}
+            plan.details[wanted["name"]] = selectors.version_diff(services.guardrail_snapshot(current), after)
         else:
             plan.unchanged.append(wanted["name"])
     in_file = {wanted["name"] for wanted in policy.guardrails}
     plan.deactivated = sorted(name for name, g in existing.items() if g.is_active and name not in in_file)
+    for name in plan.deactivated:
+        plan.details[name] = [f"was {selectors.describe_guardrail(services.guardrail_snapshot(existing[name]))}"]
     current_objective = services.objective_snapshot(Objective.objects.filter(is_active=True).first()) or None
     plan.objective_changed = current_objective != policy.objective
+    plan.objective_before, plan.objective_after = current_objective, policy.objective
     return plan
+
+
+def rules_of(policy: Policy) -> list[rules.Rule]:
+    """The document's guardrails as the pure checker's rules: what a backtest of the whole policy replays."""
+    return [rules.Rule(**{key: guardrail[key] for key in GUARDRAIL_KEYS}) for guardrail in policy.guardrails]
 
 
 @transaction.atomic

@@ -2,8 +2,9 @@
 
 from django.db.models import QuerySet
 
+from objectives import guardrails as rules
 from objectives.guardrails import Rule
-from objectives.models import Guardrail, GuardrailVersion, Objective
+from objectives.models import Guardrail, GuardrailVersion, Metric, Objective
 
 
 def active_objective() -> Objective | None:
@@ -80,3 +81,59 @@ def guardrail_history(guardrail: Guardrail) -> list[tuple[GuardrailVersion, list
 
 def describe_params(params: dict) -> str:
     return " · ".join(f"{key}: {_shown(value)}" for key, value in params.items())
+
+
+# --- the objective in words ------------------------------------------------------------
+
+
+def metric_label(metric) -> str:
+    """A metric's label; a name this version does not know (an old audit row) is shown as stored."""
+    return Metric(metric).label if metric in Metric.values else str(metric)
+
+
+def _weighted_terms(weights) -> list[str]:
+    return [f"{_shown(weight)} × {metric_label(metric)}" for metric, weight in (weights or {}).items()]
+
+
+def _weights_text(weights) -> str:
+    return " + ".join(_weighted_terms(weights)) or "none"
+
+
+def objective_value_text(snapshot: dict) -> str:
+    """The metric with its composite weights, as one value: "Closed revenue + 0.3 × Pipeline value"."""
+    return " + ".join([metric_label(snapshot.get("metric")), *_weighted_terms(snapshot.get("weights"))])
+
+
+def describe_objective(snapshot: dict | None) -> str:
+    """Like "Closed revenue + 0.3 × Pipeline value, 14-day horizon"; "none" when no objective is active."""
+    if not snapshot:
+        return "none"
+    return f"{objective_value_text(snapshot)}, {snapshot.get('horizon_days', '?')}-day horizon"
+
+
+def objective_changes(before: dict | None, after: dict | None) -> list[str]:
+    """What replacing one objective snapshot by another changes ("Pipeline value → Closed revenue",
+    "horizon 7 → 14 days"); snapshots from old audit rows may lack keys, so each is read with .get()."""
+    if not before and not after:
+        return []
+    if not after:
+        return [f"cleared (was {describe_objective(before)})"]
+    if not before:
+        return [f"set to {describe_objective(after)}"]
+    lines = []
+    if before.get("metric") != after.get("metric"):
+        lines.append(f"{metric_label(before.get('metric'))} → {metric_label(after.get('metric'))}")
+    if (before.get("weights") or {}) != (after.get("weights") or {}):
+        lines.append(f"weights {_weights_text(before.get('weights'))} → {_weights_text(after.get('weights'))}")
+    if before.get("horizon_days") != after.get("horizon_days"):
+        lines.append(f"horizon {before.get('horizon_days', '?')} → {after.get('horizon_days', '?')} days")
+    return lines or ["no change"]
+
+
+def describe_guardrail(snapshot: dict) -> str:
+    """Like "Max budget change %, block, channel display: pct: 20"; .get() keeps old audit rows readable."""
+    kind = rules.kind_named(snapshot.get("kind"))
+    label = kind.label if kind else str(snapshot.get("kind", "?"))
+    scope = describe_scope(snapshot.get("scope") or {})
+    params = describe_params(snapshot.get("params") or {})
+    return f"{label}, {snapshot.get('severity', '?')}, {scope}" + (f": {params}" if params else "")

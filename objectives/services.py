@@ -16,6 +16,7 @@ from decisions import audit
 from decisions.audit import events as audit_events
 from objectives import guardrails as rules
 from objectives import signals
+from objectives.guardrails import KnownCampaigns, scopes
 from objectives.models import AutoApprovalPolicy, Guardrail, GuardrailVersion, Metric, Objective
 
 
@@ -37,8 +38,12 @@ def objective_snapshot(objective: Objective | None) -> dict:
     return {"metric": objective.metric, "weights": objective.weights, "horizon_days": objective.horizon_days}
 
 
-def validate_guardrail(*, name, kind, scope, severity, params) -> None:
-    """Raise ValidationError with field-keyed messages; forms and the policy file share these words."""
+def validate_guardrail(*, name, kind, scope, severity, params, known: KnownCampaigns | None = None) -> None:
+    """Raise ValidationError with field-keyed messages; forms and the policy file share these words.
+
+    With `known` (the campaigns that exist, read by decisions and passed in), a scope that matches no
+    campaign is refused too, with the close matches: a typo must not become a rule that guards nothing.
+    """
     problems: dict[str, list[str]] = {}
     if not isinstance(name, str) or not name.strip():
         problems["name"] = ["must be a non-empty text"]
@@ -46,9 +51,9 @@ def validate_guardrail(*, name, kind, scope, severity, params) -> None:
         problems["name"] = ["must be at most 120 characters"]
     if kind not in rules.KINDS:
         problems["kind"] = [rules.unknown_kind(kind)]
-    elif found := rules.validate_params(kind, params):
+    elif found := rules.validate_params(kind, params) or scopes.param_problems(kind, params, known):
         problems["params"] = found
-    if found := rules.validate_scope(scope):
+    if found := rules.validate_scope(scope) or scopes.scope_problems(scope, known):
         problems["scope"] = found
     if found := rules.validate_severity(severity):
         problems["severity"] = found
@@ -153,9 +158,18 @@ def validate_objective(*, metric, weights, horizon_days) -> None:
 
 @transaction.atomic
 def objective_set(
-    *, metric: str, weights: dict | None = None, horizon_days: int = 7, actor=None, reason: str = ""
+    *,
+    metric: str,
+    weights: dict | None = None,
+    horizon_days: int = 7,
+    actor=None,
+    reason: str = "",
+    restored_from: Objective | None = None,
 ) -> Objective:
-    """Make this the single active objective; the current one is reused when identical."""
+    """Make this the single active objective; the current one is reused when identical.
+
+    `restored_from`: the earlier objective this one brings back (objective_restore), named in the audit event.
+    """
     weights = weights or {}
     validate_objective(metric=metric, weights=weights, horizon_days=horizon_days)
     current = Objective.objects.select_for_update().filter(is_active=True).first()
@@ -165,11 +179,26 @@ def objective_set(
     # The old row stays as history; only one row may be active at a time.
     Objective.objects.filter(is_active=True).update(is_active=False)
     objective = Objective.objects.create(**wanted, is_active=True, created_by=actor)
-    audit_events.objective_changed(
-        before=objective_snapshot(current), after=objective_snapshot(objective), actor=actor, reason=reason
-    )
+    after = objective_snapshot(objective)
+    if restored_from is not None:
+        after["restored_from"] = restored_from.pk
+    audit_events.objective_changed(before=objective_snapshot(current), after=after, actor=actor, reason=reason)
     signals.announce_on_commit(actor=actor, objective_changed=True)
     return objective
+
+
+def objective_restore(*, objective: Objective, actor=None, reason: str) -> Objective:
+    """Bring an earlier objective back: a change like any other (a new active row, audited, a new run)."""
+    if not reason.strip():
+        raise ValidationError({"reason": ["say why the earlier objective comes back"]})
+    return objective_set(
+        metric=objective.metric,
+        weights=objective.weights,
+        horizon_days=objective.horizon_days,
+        actor=actor,
+        reason=reason.strip(),
+        restored_from=objective,
+    )
 
 
 @transaction.atomic

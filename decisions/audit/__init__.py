@@ -5,20 +5,30 @@ transaction, so the change and its audit row commit or roll back together.
 Services go through the builders in `decisions.audit.events` (one per event,
 fixed payload keys); the actions themselves are registered in
 `decisions.audit.actions`.
+
+Each row's hash covers its contents and the previous row's hash, as an HMAC-SHA256 under
+WAYPOINT_AUDIT_KEY (rows written before the chain was keyed keep plain SHA-256 and say so in
+`hash_scheme`). Verification walks the chain and compares its head with the signed checkpoints kept
+outside the database (`checkpoints`), so an edit, a deleted row, a shortened or emptied table and a
+chain re-hashed without the key are all found.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
 
+from decisions.audit.checkpoints import ChainHead, Checkpoint, CheckpointFileError, read_checkpoints, write_checkpoint
 from decisions.audit.middleware import current_request_id
-from decisions.models import AuditEvent
+from decisions.models import AuditEvent, HashScheme
 
 # Any constant works; it only has to be the same for every writer.
 _CHAIN_LOCK_KEY = 0x57A7_0001
@@ -37,6 +47,17 @@ def _plain(payload) -> dict:
 
 
 def event_hash(event: AuditEvent) -> str:
+    """The row's hash under its own scheme; anything without one (a new row, a bulk writer) is keyed."""
+    canonical = _canonical(event)
+    scheme = getattr(event, "hash_scheme", HashScheme.HMAC_SHA256)
+    if scheme == HashScheme.HMAC_SHA256:
+        return hmac.new(settings.WAYPOINT_AUDIT_KEY.encode(), canonical, hashlib.sha256).hexdigest()
+    if scheme == HashScheme.SHA256:
+        return hashlib.sha256(canonical).hexdigest()
+    raise ValueError(f"unknown audit hash scheme {scheme!r}")
+
+
+def _canonical(event: AuditEvent) -> bytes:
     body = {
         "prev_hash": event.prev_hash,
         "actor_id": event.actor_id,
@@ -50,8 +71,7 @@ def event_hash(event: AuditEvent) -> str:
         "request_id": event.request_id,
         "created_at": event.created_at.isoformat(),
     }
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder).encode()
 
 
 def _lock_chain() -> None:
@@ -88,6 +108,7 @@ def record(
         request_id=current_request_id(),
         created_at=timezone.now(),
         prev_hash=previous,
+        hash_scheme=HashScheme.HMAC_SHA256,
     )
     event.hash = event_hash(event)
     event.save()
@@ -96,22 +117,129 @@ def record(
 
 @dataclass(frozen=True)
 class ChainProblem:
-    event_id: int
+    event_id: int | None  # None: the checkpoints themselves cannot be trusted
     problem: str
+
+    def __str__(self) -> str:
+        if self.event_id is None:
+            return f"audit log cannot be verified: {self.problem}"
+        return f"audit log broken at event {self.event_id}: {self.problem}"
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    head: ChainHead  # how far the walk got: the whole chain when there is no problem
+    checkpoints: list[Checkpoint]
+    problem: ChainProblem | None
 
 
 def verify_chain(batch_size: int = 5000) -> ChainProblem | None:
-    """Walk the log in id order; return the first row whose link or hash is wrong."""
-    expected_prev = ""
+    """The first problem in the log (a row's link, scheme or hash, or a head behind a checkpoint), or None."""
+    return check_chain(batch_size).problem
+
+
+def check_chain(batch_size: int = 5000) -> ChainReport:
+    """Walk the log in id order, checking every row and, where a checkpoint names it, the head it recorded."""
+    try:
+        anchors = read_checkpoints()
+    except CheckpointFileError as error:
+        return ChainReport(ChainHead(0, "", 0, 0), [], ChainProblem(None, str(error)))
+    walk = _Walk(anchors)
+    for event in _in_id_order(batch_size):
+        if problem := walk.step(event):
+            return ChainReport(walk.head, anchors, ChainProblem(event.id, problem))
+    return ChainReport(walk.head, anchors, walk.finish())
+
+
+def verify_and_checkpoint() -> ChainReport:
+    """Check the log and, when it holds, anchor its head in a new signed checkpoint."""
+    report = check_chain()
+    if report.problem is None:
+        write_checkpoint(report.head)
+    return report
+
+
+def _in_id_order(batch_size: int) -> Iterator[AuditEvent]:
     last_id = 0
-    while True:
-        batch = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
-        if not batch:
-            return None
-        for event in batch:
-            if event.prev_hash != expected_prev:
-                return ChainProblem(event.id, "prev_hash does not match the previous row's hash")
-            if event_hash(event) != event.hash:
-                return ChainProblem(event.id, "hash does not match the row's contents")
-            expected_prev = event.hash
-            last_id = event.id
+    while batch := list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size]):
+        yield from batch
+        last_id = batch[-1].id
+
+
+class _Walk:
+    """The state of one pass over the chain: what the next row must link to, and what the checkpoints say."""
+
+    def __init__(self, anchors: list[Checkpoint]):
+        self.anchors = anchors
+        self.by_head: dict[int, list[Checkpoint]] = {}
+        for anchor in anchors:
+            self.by_head.setdefault(anchor.head.last_id, []).append(anchor)
+        # Plain SHA-256 past the first row any checkpoint saw keyed can only be a re-hashed chain.
+        self.sha256_limit = min((anchor.head.sha256_until for anchor in anchors), default=None)
+        self.head = ChainHead(0, "", 0, 0)
+        self.keyed_seen = False
+        self.anchored_ids_seen: set[int] = set()
+
+    def step(self, event: AuditEvent) -> str | None:
+        count = self.head.count + 1
+        problem = self._row_problem(event) or self._anchor_problem(event, count)
+        if problem is None:
+            sha256_until = event.id if event.hash_scheme == HashScheme.SHA256 else self.head.sha256_until
+            self.head = ChainHead(event.id, event.hash, count, sha256_until)
+            self.keyed_seen = self.keyed_seen or event.hash_scheme == HashScheme.HMAC_SHA256
+            if event.id in self.by_head:
+                self.anchored_ids_seen.add(event.id)
+        return problem
+
+    def _row_problem(self, event: AuditEvent) -> str | None:
+        if event.prev_hash != self.head.last_hash:
+            return "prev_hash does not match the previous row's hash"
+        if event.hash_scheme not in HashScheme.values:
+            return f"unknown hash scheme {event.hash_scheme!r}"
+        if event.hash_scheme == HashScheme.SHA256:
+            if self.keyed_seen:
+                return "hashed with plain SHA-256 after keyed rows: the chain was re-hashed without WAYPOINT_AUDIT_KEY"
+            if self.sha256_limit is not None and event.id > self.sha256_limit:
+                return (
+                    "hashed with plain SHA-256, but the checkpoints show every row after event "
+                    f"{self.sha256_limit} keyed: the chain was re-hashed without WAYPOINT_AUDIT_KEY"
+                )
+        if event_hash(event) != event.hash:
+            if event.hash_scheme == HashScheme.HMAC_SHA256:
+                return (
+                    "hash does not match the row's contents under WAYPOINT_AUDIT_KEY "
+                    "(edited, or re-hashed with another key)"
+                )
+            return "hash does not match the row's contents"
+        return None
+
+    def _anchor_problem(self, event: AuditEvent, count: int) -> str | None:
+        for anchor in self.by_head.get(event.id, []):
+            if anchor.head.last_hash != event.hash:
+                return f"hash differs from the one {anchor} recorded: the log was rewritten after it"
+            if anchor.head.count != count:
+                return (
+                    f"{count} events lead up to it, but {anchor} counted {anchor.head.count}: "
+                    "events before it were deleted"
+                )
+        return None
+
+    def finish(self) -> ChainProblem | None:
+        """After the last row: the head must not be behind any checkpoint."""
+        for anchor in sorted(self.anchors, key=lambda a: (a.head.count, a.head.last_id, a.line), reverse=True):
+            if anchor.head.count > self.head.count or anchor.head.last_id > self.head.last_id:
+                return ChainProblem(
+                    anchor.head.last_id,
+                    f"missing: {self._where_the_log_ends()}, but {anchor} recorded {anchor.head.count} events "
+                    f"up to event {anchor.head.last_id}. The newest events were deleted, or the table was emptied "
+                    "(TRUNCATE).",
+                )
+        if missing := sorted(set(self.by_head) - self.anchored_ids_seen - {0}):
+            anchor = self.by_head[missing[0]][0]
+            return ChainProblem(missing[0], f"missing: {anchor} recorded it as the log's newest event")
+        return None
+
+    def _where_the_log_ends(self) -> str:
+        if self.head.count == 0:
+            return "the log is empty"
+        return f"the log ends at event {self.head.last_id} ({self.head.count} events)"

@@ -5,8 +5,11 @@ The report, History, the backtest and the timeline ask this registry rather than
 names themselves, so "override" means one thing everywhere. The values are what AuditEvent.action
 stores: renaming one would orphan every row already written under it.
 
-An override is any human decision that departs from the machine (DESIGN.md): an edit, a rejection,
-approving over a warn- or block-level guardrail, an expired proposal nobody looked at, a rollback.
+An override is a decision that departs from the machine: an edit, a rejection, approving over a warn-
+or block-level guardrail, and a rollback (which overrides the approval before it). A proposal leaves the
+queue in one of six ways (`Exit`): four are decisions (approved as proposed, edited, rejected, approved by
+the auto-approval policy) and two are not (expired before anyone decided, superseded by a newer proposal).
+An expiry or a supersession is therefore neither "as proposed" nor an override: nobody decided.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ class Action(StrEnum):
     GENERATION_SUCCEEDED = "generation.succeeded"
     GENERATION_FAILED = "generation.failed"
     DATA_IMPORTED = "data.imported"
+    CAMPAIGN_ARCHIVED = "campaign.archived"  # a campaign created by mistake leaves runs, scopes and the Data list
+    CAMPAIGN_RESTORED = "campaign.restored"
     LEARNING_RETRAINED = "learning.retrained"
     ROLE_GRANTED = "role.granted"
 
@@ -63,10 +68,22 @@ class Override:
 
 
 @dataclass(frozen=True)
+class Exit:
+    """How a proposal left the queue: `code` is History's and the report's name for it, `label` its words."""
+
+    code: str
+    label: str
+    # A decision, by a person or by the auto-approval policy; an expiry or a supersession is none.
+    is_decision: bool
+    by_person: bool = False
+
+
+@dataclass(frozen=True)
 class Entry:
     label: str
     describe: Describer
     override: Override | None = None
+    exit: Exit | None = None
 
     @property
     def is_override(self) -> bool:
@@ -79,9 +96,23 @@ def _said_by_its_label(label: str) -> Entry:
 
 REGISTRY: dict[Action, Entry] = {
     Action.PROPOSAL_CREATED: Entry("Proposed by the engine", wording.created),
-    Action.PROPOSAL_APPROVED: Entry("Approved as proposed", wording.approved),
-    Action.PROPOSAL_EDITED: Entry("Edited and approved", wording.edited, Override("edited", "Edited")),
-    Action.PROPOSAL_REJECTED: Entry("Rejected", wording.rejected, Override("rejected", "Rejected")),
+    Action.PROPOSAL_APPROVED: Entry(
+        "Approved as proposed",
+        wording.approved,
+        exit=Exit("approved", "Approved as proposed", is_decision=True, by_person=True),
+    ),
+    Action.PROPOSAL_EDITED: Entry(
+        "Edited and approved",
+        wording.edited,
+        Override("edited", "Edited"),
+        exit=Exit("edited", "Edited and approved", is_decision=True, by_person=True),
+    ),
+    Action.PROPOSAL_REJECTED: Entry(
+        "Rejected",
+        wording.rejected,
+        Override("rejected", "Rejected"),
+        exit=Exit("rejected", "Rejected", is_decision=True, by_person=True),
+    ),
     Action.PROPOSAL_OVERRIDE_WARN: Entry(
         "Approved over a warning guardrail",
         wording.override_warn,
@@ -92,27 +123,41 @@ REGISTRY: dict[Action, Entry] = {
         wording.override_block,
         Override("override_block", "Over a block", over_guardrail=True),
     ),
-    Action.PROPOSAL_EXPIRED: Entry("Expired unreviewed", wording.expired, Override("expired", "Expired")),
-    Action.PROPOSAL_SUPERSEDED: Entry("Superseded by a newer proposal", wording.superseded),
+    Action.PROPOSAL_AUTO_APPROVED: Entry(
+        "Approved by the auto-approval policy",
+        wording.auto_approved,
+        exit=Exit("auto_approved", "Auto-approved by the policy", is_decision=True),
+    ),
+    Action.PROPOSAL_EXPIRED: Entry(
+        "Expired unreviewed",
+        wording.expired,
+        exit=Exit("expired", "Expired unreviewed", is_decision=False),
+    ),
+    Action.PROPOSAL_SUPERSEDED: Entry(
+        "Superseded by a newer proposal",
+        wording.superseded,
+        exit=Exit("superseded", "Superseded by a newer proposal", is_decision=False),
+    ),
     Action.PROPOSAL_ROLLED_BACK: Entry("Rolled back", wording.rolled_back, Override("rolled_back", "Rolled back")),
-    Action.PROPOSAL_AUTO_APPROVED: Entry("Approved by the auto-approval policy", wording.auto_approved),
     Action.APPLICATION_SUCCEEDED: Entry("Applied through a connector", wording.application_succeeded),
     Action.APPLICATION_ATTEMPT_FAILED: Entry("An apply attempt failed", wording.application_attempt_failed),
     Action.APPLICATION_FAILED: Entry("Applying failed for good", wording.application_failed),
     Action.APPLICATION_RETRIED: Entry("A failed apply was retried", wording.application_retried),
-    Action.GUARDRAIL_CREATED: _said_by_its_label("Guardrail created"),
-    Action.GUARDRAIL_UPDATED: _said_by_its_label("Guardrail changed"),
-    Action.GUARDRAIL_DEACTIVATED: _said_by_its_label("Guardrail switched off"),
-    Action.OBJECTIVE_CREATED: _said_by_its_label("Objective created"),
-    Action.OBJECTIVE_CHANGED: _said_by_its_label("Objective changed"),
-    Action.AUTO_APPROVAL_CHANGED: _said_by_its_label("Auto-approval policy changed"),
-    Action.AUTO_APPROVAL_STOPPED: _said_by_its_label("Auto-approval stopped"),
-    Action.GENERATION_STARTED: _said_by_its_label("Engine run started"),
-    Action.GENERATION_SUCCEEDED: _said_by_its_label("Engine run finished"),
-    Action.GENERATION_FAILED: _said_by_its_label("Engine run failed"),
-    Action.DATA_IMPORTED: _said_by_its_label("Data imported"),
-    Action.LEARNING_RETRAINED: _said_by_its_label("Acceptance model retrained"),
-    Action.ROLE_GRANTED: _said_by_its_label("Role granted"),
+    Action.GUARDRAIL_CREATED: Entry("Guardrail created", wording.guardrail_created),
+    Action.GUARDRAIL_UPDATED: Entry("Guardrail changed", wording.guardrail_updated),
+    Action.GUARDRAIL_DEACTIVATED: Entry("Guardrail switched off", wording.guardrail_deactivated),
+    Action.OBJECTIVE_CREATED: Entry("Objective created", wording.objective_created),
+    Action.OBJECTIVE_CHANGED: Entry("Objective changed", wording.objective_changed),
+    Action.AUTO_APPROVAL_CHANGED: Entry("Auto-approval policy changed", wording.auto_approval_changed),
+    Action.AUTO_APPROVAL_STOPPED: Entry("Auto-approval stopped", wording.auto_approval_stopped),
+    Action.GENERATION_STARTED: Entry("Engine run started", wording.generation_started),
+    Action.GENERATION_SUCCEEDED: Entry("Engine run finished", wording.generation_succeeded),
+    Action.GENERATION_FAILED: Entry("Engine run failed", wording.generation_failed),
+    Action.DATA_IMPORTED: Entry("Data imported", wording.data_imported),
+    Action.CAMPAIGN_ARCHIVED: Entry("Campaign archived", wording.campaign_archived),
+    Action.CAMPAIGN_RESTORED: Entry("Campaign restored", wording.campaign_restored),
+    Action.LEARNING_RETRAINED: Entry("Acceptance model retrained", wording.learning_retrained),
+    Action.ROLE_GRANTED: Entry("Role granted", wording.role_granted),
 }
 
 
@@ -129,4 +174,32 @@ GUARDRAIL_OVERRIDE_ACTIONS: tuple[Action, ...] = tuple(
 # History's override filter and badges, by code.
 OVERRIDE_KINDS: dict[str, Override] = {
     REGISTRY[action].override.code: REGISTRY[action].override for action in OVERRIDE_ACTIONS
+}
+
+# How proposals leave the queue, in registry order: the decisions first, then expiry and supersession.
+EXIT_ACTIONS: tuple[Action, ...] = tuple(action for action, e in REGISTRY.items() if e.exit is not None)
+EXITS: dict[str, Exit] = {REGISTRY[action].exit.code: REGISTRY[action].exit for action in EXIT_ACTIONS}
+DECISION_ACTIONS: tuple[Action, ...] = tuple(action for action in EXIT_ACTIONS if REGISTRY[action].exit.is_decision)
+# "Reviewed by people": the decisions a person made (not the policy's).
+PERSON_DECISION_ACTIONS: tuple[Action, ...] = tuple(
+    action for action in DECISION_ACTIONS if REGISTRY[action].exit.by_person
+)
+# Overrides that are decisions themselves (edit, rejection); the others flag the decision they override.
+OVERRIDING_DECISION_ACTIONS: tuple[Action, ...] = tuple(
+    action for action in DECISION_ACTIONS if action in OVERRIDE_ACTIONS
+)
+
+# The words every page uses for these counts (History's summary, the report, its email and CSV).
+DEFINITIONS = {
+    "decision": (
+        "A proposal approved as proposed, edited and approved, or rejected by a person, or approved by the "
+        "auto-approval policy. A proposal that expired before anyone decided, or that a newer proposal "
+        "superseded, left the queue without a decision: it is neither approved as proposed nor an override."
+    ),
+    "override": (
+        "A decision that departs from the machine: an edit, a rejection, an approval over a failing warn- or "
+        "block-level guardrail, or an approval later rolled back. Each decision counts once, however many of "
+        "these it carries."
+    ),
+    "override_rate": "Overridden decisions ÷ decisions.",
 }

@@ -19,7 +19,7 @@ from decisions.audit.actions import Action
 from decisions.models import AuditEvent, Review
 
 if TYPE_CHECKING:
-    from decisions.models import AcceptanceModel, GenerationRun, Proposal
+    from decisions.models import AcceptanceModel, Campaign, GenerationRun, Proposal
     from objectives.guardrails import Verdict
     from objectives.models import AutoApprovalPolicy, Guardrail, Objective
 
@@ -245,7 +245,11 @@ def data_imported(
     import_run: int,
     bytes_read: int,
     rows_read: int,
+    rows_skipped: int = 0,
+    unmatched: list[str] | None = None,
 ) -> AuditEvent:
+    """`rows_skipped`: rows of the `unmatched` campaign ids, which a metric-only file does not create."""
+    skipped = {"rows_skipped": rows_skipped, "unmatched": (unmatched or [])[:50]} if rows_skipped else {}
     return audit.record(
         action=Action.DATA_IMPORTED,
         actor=actor,
@@ -256,9 +260,31 @@ def data_imported(
             "campaigns_created": campaigns_created,
             "columns": columns,
             "import_run": import_run,
+            **skipped,
         },
         machine_payload={"bytes": bytes_read, "rows_read": rows_read},
     )
+
+
+def campaign_archived(campaign: Campaign, *, days: int, actor, reason: str) -> AuditEvent:
+    """`days`: how many days of figures the campaign keeps while archived."""
+    return audit.record(
+        action=Action.CAMPAIGN_ARCHIVED,
+        actor=actor,
+        human_payload=_campaign_identity(campaign),
+        machine_payload={"days": days, "status": campaign.status},
+        reason=reason,
+    )
+
+
+def campaign_restored(campaign: Campaign, *, actor, reason: str) -> AuditEvent:
+    return audit.record(
+        action=Action.CAMPAIGN_RESTORED, actor=actor, human_payload=_campaign_identity(campaign), reason=reason
+    )
+
+
+def _campaign_identity(campaign: Campaign) -> dict:
+    return {"external_id": campaign.external_id, "name": campaign.name, "channel": campaign.channel}
 
 
 def data_simulated(*, label: str, filename: str, rows: int, first: dt.date, last: dt.date) -> AuditEvent:

@@ -6,6 +6,11 @@ one transaction and writes one audit event; any problem rolls everything back. A
 its own follow-ups on commit (outcomes, the queue's verdicts), so the upload page, the command and the
 Celery task behave the same. `import_run_execute` wraps it for the upload page and the task, which follow an
 `ImportRun`.
+
+A file that only adds figures (no spend, budget, name or channel column: a CRM export) never creates a
+campaign: an id it names that matches none is listed with the closest known ids and its rows are skipped,
+unless the import is asked to create campaigns. Rows that parse but look implausible (spend far above the
+day's budget, a day ten times the campaign's usual) are warned about by line; they are still imported.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import csv
 import datetime as dt
 import functools
 import re
+import statistics
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -30,6 +37,9 @@ from django.utils import timezone
 from decisions.audit import events as audit_events
 from decisions.models import METRIC_FIELDS, MONEY_FIELDS, Campaign, DailyMetric, ImportRun
 from decisions.queueing import queue_follow_up_on_commit
+from decisions.review.selectors import known_campaigns
+from objectives.guardrails.base import number_text
+from objectives.guardrails.scopes import shown_value, suggestions
 
 REQUIRED_COLUMNS = ("date", "campaign_id")
 ATTRIBUTE_COLUMNS = ("campaign_name", "channel", "platform", "audience", "tags", "daily_budget")
@@ -62,6 +72,18 @@ EMPTY_MARKERS = ("", "--")  # Google Ads writes "--" where it has no figure
 DATE_FORMATS = ("%Y/%m/%d", "%b %d, %Y", "%B %d, %Y", "%a, %b %d, %Y")
 _NUMBER = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?")
 _TOTAL = re.compile(r"\s*total\b", re.IGNORECASE)
+
+# A file with none of these columns adds figures to campaigns that exist (a CRM export with
+# date,campaign_id,pipeline_value): an id it names that matches no campaign is a typo or another system's id,
+# not a new campaign, so its rows are skipped unless the import is asked to create campaigns.
+CAMPAIGN_DEFINING_COLUMNS = ("campaign_name", "channel", "daily_budget", "spend")
+MAX_LISTED_UNMATCHED = 50
+
+# Implausible rows are warned about, never refused: a launch day or a big deal can be real.
+SPEND_OVER_BUDGET = 2.0  # a day's spend above this many times the campaign's daily budget
+OUTLIER_FACTOR = 10.0  # a day's figure above this many times the campaign's median day
+BASELINE_DAYS = 90  # the median is taken over at most this many days, stored ones first, then the file's
+MIN_BASELINE_DAYS = 7  # fewer days than this are too few to call anything unusual
 
 
 def normalise_header(name: str) -> str:
@@ -331,16 +353,173 @@ class PerformanceFile:
 # --- writing -------------------------------------------------------------------------------------
 
 
-class _Writer:
-    """Upserts batches of rows; creates unknown campaigns; remembers each campaign's latest attributes."""
+@dataclass
+class Unmatched:
+    """An id a metric-only file names that matches no campaign: its rows were skipped."""
 
-    def __init__(self, *, metric_columns: list[str], dry_run: bool, default_platform: str):
+    external_id: str
+    rows: int = 0
+    first_line: int = 0
+    last_line: int = 0
+    suggestions: tuple[str, ...] = ()
+
+    def add(self, line: int) -> None:
+        self.rows += 1
+        self.first_line = min(self.first_line, line) if self.first_line else line
+        self.last_line = max(self.last_line, line)
+
+    def __str__(self) -> str:
+        where = (
+            f"line {self.first_line}"
+            if self.rows == 1
+            else f"{self.rows} rows, lines {self.first_line}–{self.last_line}"
+        )
+        said = f"{self.external_id}: matches no campaign, skipped ({where})"
+        if self.suggestions:
+            said += f"; did you mean {_either(self.suggestions)}?"
+        return said
+
+
+_SKIPPED = re.compile(r"^[\d,]+ rows? skipped: ")
+
+
+def skipped_summary(warnings: list[str]) -> str:
+    """The warning that says how many rows were skipped and why (written first by `unmatched_warnings`); ""."""
+    return next((warning for warning in warnings[:1] if _SKIPPED.match(warning)), "")
+
+
+def _either(values) -> str:
+    values = list(values)
+    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"
+
+
+class _Baseline:
+    """One campaign's usual day for one metric: up to BASELINE_DAYS values, and the rows seen before it was full.
+
+    Rows seen once it is full are judged at once against its median; those seen while it filled wait, and
+    are judged when the file ends. Either way a campaign and metric hold at most 2 × BASELINE_DAYS numbers.
+    """
+
+    __slots__ = ("values", "waiting_lines", "waiting_values", "_median")
+
+    def __init__(self):
+        self.values = array("d")
+        self.waiting_lines = array("q")
+        self.waiting_values = array("d")
+        self._median: float | None = None
+
+    def seed(self, value: float) -> None:
+        if len(self.values) < BASELINE_DAYS:
+            self.values.append(value)
+
+    def add(self, line: int, value: float, judge: Callable[[int, float, float], None]) -> None:
+        if len(self.values) < BASELINE_DAYS:
+            self.values.append(value)
+            self.waiting_lines.append(line)
+            self.waiting_values.append(value)
+            return
+        if self._median is None:
+            self._median = statistics.median(self.values)
+        judge(line, value, self._median)
+
+    def finish(self, judge: Callable[[int, float, float], None]) -> None:
+        if len(self.values) < MIN_BASELINE_DAYS:
+            return
+        median = self._median if self._median is not None else statistics.median(self.values)
+        for line, value in zip(self.waiting_lines, self.waiting_values, strict=True):
+            judge(line, value, median)
+
+
+class _Plausibility:
+    """Rows that parse but look wrong — spend far above the day's budget, a day's figure ten times the
+    campaign's median day (over its stored history and the file) — named by line, in line order."""
+
+    def __init__(self, metric_columns: list[str]):
+        self.metric_columns = metric_columns
+        # external id → one baseline per metric column, in the columns' order
+        self.baselines: dict[str, list[_Baseline]] = {}
+        self.judges = [functools.partial(self._judge, name) for name in metric_columns]
+        self.found: list[tuple[int, str]] = []
+        self.hidden = 0
+
+    def _baselines_of(self, external_id: str) -> list[_Baseline]:
+        baselines = self.baselines.get(external_id)
+        if baselines is None:
+            baselines = self.baselines[external_id] = [_Baseline() for _ in self.metric_columns]
+        return baselines
+
+    def _note(self, line: int, message: str) -> None:
+        if len(self.found) < MAX_REPORTED_WARNINGS:
+            self.found.append((line, message))
+        else:
+            self.hidden += 1
+
+    def seed_history(self, campaign_pks: dict[str, int], first_days: dict[str, dt.date]) -> None:
+        """Start each newly seen campaign's baselines with its stored days before the file's first day for it."""
+        if not campaign_pks or not self.metric_columns:
+            return
+        external_ids = {pk: external_id for external_id, pk in campaign_pks.items()}
+        since = min(first_days.values()) - dt.timedelta(days=BASELINE_DAYS)
+        stored = (
+            DailyMetric.objects.filter(campaign_id__in=external_ids, date__gte=since, date__lt=max(first_days.values()))
+            .order_by("-date")
+            .values_list("campaign_id", "date", *self.metric_columns)
+        )
+        for campaign_id, day, *values in stored.iterator(chunk_size=BATCH_ROWS):
+            external_id = external_ids[campaign_id]
+            if not first_days[external_id] - dt.timedelta(days=BASELINE_DAYS) <= day < first_days[external_id]:
+                continue
+            for baseline, value in zip(self._baselines_of(external_id), values, strict=True):
+                if value is not None:
+                    baseline.seed(float(value))
+
+    def check(self, row: Row, budget: float | None) -> None:
+        spend = row.metrics.get("spend")
+        if spend is not None and budget and float(spend) > SPEND_OVER_BUDGET * budget:
+            self._note(
+                row.line,
+                f"line {row.line}: spend {number_text(float(spend))} is {float(spend) / budget:.1f}× "
+                f"the daily budget {number_text(budget)}",
+            )
+        metrics = row.metrics
+        baselines = self._baselines_of(row.campaign_id)
+        for name, baseline, judge in zip(self.metric_columns, baselines, self.judges, strict=True):
+            value = metrics[name]
+            if value is not None:
+                baseline.add(row.line, float(value), judge)
+
+    def _judge(self, name: str, line: int, value: float, median: float) -> None:
+        if median > 0 and value > OUTLIER_FACTOR * median:
+            self._note(
+                line,
+                f"line {line}: {name} {number_text(value)} is {value / median:.1f}× "
+                f"the campaign's median day {number_text(median)}",
+            )
+
+    def warnings(self) -> list[str]:
+        for baselines in self.baselines.values():
+            for baseline, judge in zip(baselines, self.judges, strict=True):
+                baseline.finish(judge)
+        found = [message for _, message in sorted(self.found)]
+        return found + ([f"... and {self.hidden} more implausible rows not listed"] if self.hidden else [])
+
+
+class _Writer:
+    """Upserts batches of rows; creates unknown campaigns (or skips them, for a metric-only file); remembers
+    each campaign's latest attributes; asks the plausibility checks about every row it writes."""
+
+    def __init__(self, *, metric_columns: list[str], dry_run: bool, default_platform: str, may_create: bool = True):
         self.metric_columns = metric_columns
         self.dry_run = dry_run
         self.default_platform = default_platform
+        self.may_create = may_create
         self.campaign_pks: dict[str, int | None] = {}  # external id → pk (None: would be created, dry run)
+        self.budgets: dict[str, float] = {}  # the stored daily budget of each campaign found
         self.latest: dict[str, tuple[dt.date, dict]] = {}
+        self.unmatched: dict[str, Unmatched] = {}
+        self.plausibility = _Plausibility(metric_columns)
         self.rows_written = 0
+        self.rows_skipped = 0
         self.campaigns_created = 0
 
     def write(self, batch: list[Row], warn: Callable[[str], None]) -> None:
@@ -352,12 +531,21 @@ class _Writer:
             unique[(row.campaign_id, row.date)] = row
             self._remember_attributes(row)
         self._resolve_campaigns(unique.values())
-        self.rows_written += len(unique)
-        if self.dry_run:
+        kept = []
+        for row in unique.values():
+            if row.campaign_id in self.unmatched:
+                self.unmatched[row.campaign_id].add(row.line)
+                self.rows_skipped += 1
+            else:
+                kept.append(row)
+        for row in kept:
+            budget = row.attributes.get("daily_budget")
+            self.plausibility.check(row, float(budget) if budget is not None else self.budgets.get(row.campaign_id))
+        self.rows_written += len(kept)
+        if self.dry_run or not kept:
             return
         objects = [
-            DailyMetric(campaign_id=self.campaign_pks[row.campaign_id], date=row.date, **row.metrics)
-            for row in unique.values()
+            DailyMetric(campaign_id=self.campaign_pks[row.campaign_id], date=row.date, **row.metrics) for row in kept
         ]
         if self.metric_columns:
             DailyMetric.objects.bulk_create(
@@ -365,6 +553,25 @@ class _Writer:
             )
         else:
             DailyMetric.objects.bulk_create(objects, ignore_conflicts=True)
+
+    def unmatched_warnings(self) -> list[str]:
+        """What was skipped and why, first among the warnings, each id with the closest known ids."""
+        if not self.unmatched:
+            return []
+        known = known_campaigns()
+        listed = list(self.unmatched.values())[:MAX_LISTED_UNMATCHED]
+        for unmatched in listed:
+            close = suggestions("campaign", unmatched.external_id, known)
+            unmatched.suggestions = tuple(shown_value("campaign", external_id, known) for external_id in close)
+        count = len(self.unmatched)
+        summary = (
+            f"{self.rows_skipped:,} row{'s' if self.rows_skipped != 1 else ''} skipped: "
+            f"{count} campaign id{'s' if count != 1 else ''} match{'es' if count == 1 else ''} no campaign, "
+            "and a file without spend, daily_budget, campaign_name or channel columns never creates campaigns. "
+            "Correct the ids, or import again asking to create campaigns for unknown ids."
+        )
+        more = count - len(listed)
+        return [summary, *map(str, listed)] + ([f"... and {more} more unmatched ids not listed"] if more else [])
 
     def _remember_attributes(self, row: Row) -> None:
         if not row.attributes:
@@ -378,11 +585,23 @@ class _Writer:
             self.latest[row.campaign_id] = (seen[0], row.attributes | seen[1])
 
     def _resolve_campaigns(self, rows) -> None:
-        wanted = {row.campaign_id: row for row in rows if row.campaign_id not in self.campaign_pks}
+        seen = self.campaign_pks.keys() | self.unmatched.keys()
+        wanted = {row.campaign_id: row for row in rows if row.campaign_id not in seen}
         if not wanted:
             return
-        self.campaign_pks.update(Campaign.objects.filter(external_id__in=wanted).values_list("external_id", "pk"))
+        found = Campaign.objects.filter(external_id__in=wanted).values_list("external_id", "pk", "daily_budget")
+        for external_id, pk, budget in found:
+            self.campaign_pks[external_id] = pk
+            self.budgets[external_id] = float(budget)
+        first_days: dict[str, dt.date] = {}
+        for row in rows:
+            if row.campaign_id in wanted and row.campaign_id in self.campaign_pks:
+                first_days[row.campaign_id] = min(first_days.get(row.campaign_id, row.date), row.date)
+        self.plausibility.seed_history({i: self.campaign_pks[i] for i in first_days}, first_days)
         missing = [external_id for external_id in wanted if external_id not in self.campaign_pks]
+        if not self.may_create:
+            self.unmatched.update({external_id: Unmatched(external_id) for external_id in missing})
+            return
         self.campaigns_created += len(missing)
         if self.dry_run:
             self.campaign_pks.update(dict.fromkeys(missing))
@@ -425,7 +644,9 @@ class ImportOutcome:
     bytes_read: int = 0
     rows_read: int = 0
     rows_written: int = 0
+    rows_skipped: int = 0  # rows of campaign ids that match no campaign, in a file that may not create any
     campaigns_created: int = 0
+    unmatched: list[str] = field(default_factory=list)  # those ids
     columns: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     problem_count: int = 0
@@ -457,11 +678,13 @@ def import_performance(
     size_bytes: int = 0,
     label: str | None = None,
     on_progress: ProgressCallback | None = None,
+    create_campaigns: bool = False,
 ) -> ImportOutcome:
     """Validate and upsert one file in one transaction; any problem writes nothing, nor does a dry run.
 
     On success the audit event and the finished ImportRun (`run`, or a new one) commit with the data, and
-    the follow-ups are queued for after the commit.
+    the follow-ups are queued for after the commit. A metric-only file creates campaigns for the ids that
+    match none only with `create_campaigns`; otherwise their rows are skipped and listed.
     """
     source = PerformanceFile(stream)
     outcome = ImportOutcome(filename=filename, dry_run=dry_run)
@@ -469,7 +692,9 @@ def import_performance(
     scope = contextlib.nullcontext() if dry_run else transaction.atomic()
     try:
         with scope:
-            _stream_into_database(source, dry_run=dry_run, outcome=outcome, on_progress=on_progress)
+            _stream_into_database(
+                source, dry_run=dry_run, outcome=outcome, on_progress=on_progress, create_campaigns=create_campaigns
+            )
             if not outcome.ok or dry_run:
                 raise _RollBack
             run = _finish_run(run or ImportRun(filename=filename, size_bytes=size_bytes, uploaded_by=actor), outcome)
@@ -479,6 +704,8 @@ def import_performance(
                 filename=filename,
                 rows=outcome.rows_written,
                 campaigns_created=outcome.campaigns_created,
+                rows_skipped=outcome.rows_skipped,
+                unmatched=outcome.unmatched,
                 columns=outcome.columns,
                 import_run=run.pk,
                 bytes_read=outcome.bytes_read,
@@ -501,7 +728,9 @@ def _queue_follow_ups() -> None:
     queue_follow_up_on_commit(refresh_pending_verdicts)
 
 
-def _stream_into_database(source: PerformanceFile, *, dry_run: bool, outcome: ImportOutcome, on_progress) -> None:
+def _stream_into_database(
+    source: PerformanceFile, *, dry_run: bool, outcome: ImportOutcome, on_progress, create_campaigns: bool
+) -> None:
     writer = None
     batch: list[Row] = []
     reported_at = 0
@@ -511,6 +740,7 @@ def _stream_into_database(source: PerformanceFile, *, dry_run: bool, outcome: Im
                 metric_columns=source.metric_columns,
                 dry_run=dry_run,
                 default_platform="google_ads" if source.is_google_ads else "",
+                may_create=create_campaigns or any(name in source.columns for name in CAMPAIGN_DEFINING_COLUMNS),
             )
         # After the first problem nothing more is written, but every row is still checked and reported.
         if source.problem_count:
@@ -529,7 +759,9 @@ def _stream_into_database(source: PerformanceFile, *, dry_run: bool, outcome: Im
             writer.write(batch, source.warn)
         writer.update_campaign_attributes()
         outcome.rows_written = writer.rows_written
+        outcome.rows_skipped = writer.rows_skipped
         outcome.campaigns_created = writer.campaigns_created
+        outcome.unmatched = list(writer.unmatched)
     outcome.bytes_read = source.bytes_read
     outcome.rows_read = source.rows_read
     outcome.columns = list(source.columns)
@@ -537,7 +769,11 @@ def _stream_into_database(source: PerformanceFile, *, dry_run: bool, outcome: Im
     outcome.problem_count = source.problem_count
     outcome.warnings = source.warnings
     if not outcome.ok:
-        outcome.rows_written = outcome.campaigns_created = 0
+        outcome.rows_written = outcome.rows_skipped = outcome.campaigns_created = 0
+        outcome.unmatched = []
+    elif writer is not None:
+        # What was skipped comes first: it is what the person must act on.
+        outcome.warnings = writer.unmatched_warnings() + source.warnings + writer.plausibility.warnings()
 
 
 def _forget_debug_queries() -> None:
@@ -573,7 +809,9 @@ def import_run_create(*, filename: str, size_bytes: int, actor=None, dry_run: bo
     )
 
 
-def import_run_execute(*, run: ImportRun, stream: BinaryIO | None = None) -> ImportOutcome:
+def import_run_execute(
+    *, run: ImportRun, stream: BinaryIO | None = None, create_campaigns: bool = False
+) -> ImportOutcome:
     """Import the run's file (or `stream`), keeping the run's status, progress and problems up to date."""
     ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.RUNNING)
     run.status = ImportRun.Status.RUNNING
@@ -589,6 +827,7 @@ def import_run_execute(*, run: ImportRun, stream: BinaryIO | None = None) -> Imp
                 run=run,
                 size_bytes=run.size_bytes,
                 on_progress=lambda bytes_read, rows_read: publish_progress(run.pk, bytes_read, rows_read),
+                create_campaigns=create_campaigns,
             )
     except OSError as exc:
         outcome = _failed(run, Problem(0, "file", run.stored_path, f"cannot be read ({exc.strerror})"))

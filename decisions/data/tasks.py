@@ -8,11 +8,12 @@ from decisions.models import ImportRun
 
 # Registered names are the ones beat rows and queued messages already carry.
 @shared_task(name="decisions.tasks.import_performance_file")
-def import_performance_file(import_run_id: int) -> str:
+def import_performance_file(import_run_id: int, create_campaigns: bool = False) -> str:
     """Import an uploaded file. Safe to run twice: a finished run is left alone, and an interrupted one
-    wrote nothing (one transaction), so it simply runs again. The import queues its own follow-ups."""
+    wrote nothing (one transaction), so it simply runs again. The import queues its own follow-ups.
+    `create_campaigns`: the uploader asked for campaigns for unknown ids even from a metric-only file."""
     run = ImportRun.objects.select_related("uploaded_by").filter(pk=import_run_id).first()
     if run is None or run.is_finished:
         return "skipped"
-    importing.import_run_execute(run=run)
+    importing.import_run_execute(run=run, create_campaigns=create_campaigns)
     return run.status

@@ -21,6 +21,16 @@ locked while a remote platform takes its time to answer:
    row is still claimed by this attempt. A worker that lost its claim (it
    outlived SEND_LEASE and another worker took the row) records nothing.
 
+Before a row's change goes anywhere, its campaigns must still be where the
+change starts (decisions.review.freshness): an import, the platform or another
+proposal may have moved one since the approval, and the change's absolute
+target would then make another move than the one approved. Such a row fails
+at once (a permanent failure, the proposal failed with the reason). The ledger
+checks inside the record transaction, with the campaign rows locked, so the
+check and its write are one; a remote connector is checked against Waypoint's
+campaign table just before sending. A campaign already at the target is fine:
+nothing is left to move, and a resend is deduplicated by the receiver.
+
 A worker that dies between claim and record leaves the row pending and
 claimed; once the claim is older than SEND_LEASE the sweep queues it again
 and it is re-sent with the same idempotency key, for the receiver to
@@ -56,6 +66,7 @@ from decisions import audit
 from decisions.audit.actions import Action
 from decisions.delivery import connectors, routing
 from decisions.models import Application, Campaign, Proposal
+from decisions.review import freshness
 
 logger = logging.getLogger(__name__)
 
@@ -181,11 +192,30 @@ def application_apply(*, application_id: int) -> Application | None:
     try:
         connector = connectors.get(claimed.connector)
         if connector.local:
-            return _record_success(claimed, deliver=lambda: connector.send(claimed))
+            return _record_success(claimed, deliver=lambda: _send_when_current(connector, claimed))
+        _refuse_out_of_date(claimed, lock=False)
         result = connector.send(claimed)  # no transaction open, no row locked
         return _record_success(claimed, deliver=lambda: result)
     except connectors.ConnectorError as error:
         return _record_failure(claimed, error)
+
+
+def _send_when_current(connector, application: Application) -> dict:
+    _refuse_out_of_date(application, lock=True)
+    return connector.send(application)
+
+
+def _refuse_out_of_date(application: Application, *, lock: bool) -> None:
+    """A permanent failure when a campaign moved since the approval: the target now means another move."""
+    values = freshness.campaign_values((c["campaign"] for c in application.changes), lock=lock)
+    drifts = freshness.drifts(application.changes, values, done_is_fine=True)
+    if not drifts:
+        return
+    if application.direction == ROLLBACK:
+        message = freshness.rollback_message(drifts)
+    else:
+        message = freshness.proposal_message(drifts)
+    raise connectors.ConnectorError(message, permanent=True)
 
 
 def _claim(application_id: int) -> Application | None:

@@ -1,19 +1,21 @@
 """Writing a simulated world into the database, so a fresh install has something to decide about.
 
 The simulator (decisions.engine.simulator) knows the truth; this service
-stores only what a real team would see: campaigns, their daily numbers, a
-few people to log in as, an objective and a starter set of guardrails.
+stores only what a real team would see: campaigns, their daily numbers up to
+yesterday, a few people to log in as, an objective and a starter set of
+guardrails. demo_outcomes then replays a few decisions made two weeks ago.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from decisions import access as roles
 from decisions.audit import events as audit_events
@@ -66,6 +68,8 @@ def demo_seed(*, n_campaigns: int = 40, days: int = 180, seed: int = 1, end_date
             "so demo numbers never mix with real ones."
         )
     world = make_world(n_campaigns, seed)
+    # Up to yesterday in Waypoint's time zone: the demo's days are days that have passed.
+    end_date = end_date or timezone.localdate() - timedelta(days=1)
     history = simulate_history(world, days=days, end_date=end_date)
     ids = _create_campaigns(world)
     rows = _create_metrics(world, history, ids)

@@ -15,7 +15,7 @@ import numpy as np
 
 from decisions.engine.allocation import bounds_from_limits
 from decisions.engine.types import Anomaly, Bounds, CurveFit
-from objectives import guardrails
+from objectives import formatting, guardrails
 
 DAYS_PER_WEEK = 7
 LEVEL = 0.8  # the impact interval shown to reviewers
@@ -210,6 +210,7 @@ def shift_draft(
     views: list[CampaignView],
     metric: str,
     marginal_level: float,
+    weights: dict | None = None,
 ) -> Draft:
     order = group.donors() + group.receivers()
     targets = {i: round(float(current[i]) + group.deltas[i], 2) for i in order}
@@ -229,7 +230,9 @@ def shift_draft(
         kind="budget_shift",
         campaign=views[receiver].external_id,
         changes=changes,
-        rationale=shift_rationale(group, current=current, fits=fits, views=views, metric=metric, expected=expected),
+        rationale=shift_rationale(
+            group, current=current, fits=fits, views=views, metric=metric, expected=expected, weights=weights
+        ),
         expected=expected,
         p_loss=p_loss,
         evidence={
@@ -237,31 +240,40 @@ def shift_draft(
             "marginal_level": round(float(marginal_level), 4),
             "curves": [curve_evidence(fits[i], views[i], float(current[i]), targets[i]) for i in order],
         },
-        platform_view=platform_view(views[donor], views[receiver], metric=metric),
+        platform_view=platform_view(views[donor], views[receiver], metric=metric, others=[views[i] for i in order]),
     )
 
 
 def _money(value: float) -> str:
-    sign = "−" if value < 0 else ""
-    amount = abs(value)
-    return f"{sign}${amount:,.0f}" if amount >= 100 else f"{sign}${amount:,.2f}"
+    return formatting.money(value)
 
 
 def _label(metric: str) -> str:
     return metric.replace("_", " ").replace(" value", "")
 
 
-def shift_rationale(group: Group, *, current, fits, views, metric: str, expected: dict) -> str:
+def _per_dollar(value: float, unit: formatting.Unit, metric: str) -> str:
+    """What one more dollar brings, in the objective's unit: "$0.25 pipeline", "0.031 leads"."""
+    if unit.is_money:
+        return f"{_money(value)} {_label(metric)}"
+    return f"{value:.2g} {unit.noun}"
+
+
+def shift_rationale(
+    group: Group, *, current, fits, views, metric: str, expected: dict, weights: dict | None = None
+) -> str:
     donor, receiver = group.donors()[0], group.receivers()[0]
+    unit = formatting.objective_unit(metric, weights)
     m_r = float(fits[receiver].curve.marginal(current[receiver]))
     m_d = float(fits[donor].curve.marginal(current[donor]))
     saturated = " and is saturated" if _is_saturated(fits[donor], current[donor]) else ""
     return (
-        f"{views[receiver].name} returns {_money(m_r)} {_label(metric)} per extra dollar at today's spend; "
-        f"{views[donor].name} returns {_money(m_d)}{saturated}. "
+        f"{views[receiver].name} returns {_per_dollar(m_r, unit, metric)} per extra dollar at today's spend "
+        f"(its marginal return); {views[donor].name} returns {_per_dollar(m_d, unit, metric)}{saturated}. "
         f"Moving {_money(group.amount)}/day from {_names(group.donors(), views)} to "
-        f"{_names(group.receivers(), views)} is expected to add {_money(expected['mean'])}/week, "
-        f"{int(LEVEL * 100)}% interval {_money(expected['low'])}–{_money(expected['high'])}."
+        f"{_names(group.receivers(), views)} is expected to add {unit.amount(expected['mean'], signed=False)}/week, "
+        f"{int(LEVEL * 100)}% interval {unit.amount(expected['low'], signed=False)}–"
+        f"{unit.amount(expected['high'], signed=False)}."
     )
 
 
@@ -295,8 +307,14 @@ def curve_evidence(fit: CurveFit, view: CampaignView, spend_from: float, spend_t
     }
 
 
-def platform_view(donor: CampaignView, receiver: CampaignView, *, metric: str) -> dict:
-    """The ad platforms' own view beside the objective's: would platform ROAS move money the same way?"""
+def platform_view(
+    donor: CampaignView, receiver: CampaignView, *, metric: str, others: list[CampaignView] | None = None
+) -> dict:
+    """The ad platforms' own view beside the objective's: would platform ROAS move money the same way?
+
+    The summary compares the largest cut with the largest increase; the rows list every campaign of the
+    shift (`others`, in the proposal's order), so the page's table leaves none of them out.
+    """
     if donor.platform_roas is None or receiver.platform_roas is None:
         return {}
     agrees = receiver.platform_roas >= donor.platform_roas
@@ -314,7 +332,7 @@ def platform_view(donor: CampaignView, receiver: CampaignView, *, metric: str) -
         "summary": summary,
         "campaigns": [
             {"campaign": v.external_id, "platform_roas": v.platform_roas, "objective_per_spend": v.objective_per_spend}
-            for v in (donor, receiver)
+            for v in (others or (donor, receiver))
         ],
     }
 

@@ -4,8 +4,17 @@ The steps map onto Celery tasks (decisions/generation/tasks.py): `generation_sta
 opens a run, `fit_chunk` runs once per chunk of campaigns (in parallel on as
 many workers as there are), and `generation_finish` allocates over all of
 them and writes the proposals. Every step is idempotent: a run over the same
-data window, objective and policy version is reused, not repeated, and a
-proposal's idempotency key keeps a retried finish from writing it twice.
+data window, objective and policy version is reused, not repeated (unless one
+of its pending proposals has gone out of date: a campaign moved since, so the
+run proposes again from today's values), and a proposal's idempotency key keeps
+a retried finish from writing it twice.
+
+Less noise, by design: the allocator leaves alone every campaign a guardrail
+holds back (a cooldown, thin evidence) whatever the guardrail's severity, so
+proposals do not arrive carrying warnings about campaigns changed days ago; and
+no proposal is written below the value floor (WAYPOINT_MIN_WEEKLY_VALUE) or above
+the P(loss) cap (WAYPOINT_MAX_PROPOSAL_P_LOSS). The run records what it left
+alone and why (`GenerationRun.left_alone`), for the Runs page.
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ from decisions.engine.curves import fit_curves
 from decisions.engine.types import CurveFit, FittedCurve
 from decisions.learning import service as learning
 from decisions.models import AcceptanceModel, Campaign, DailyMetric, GenerationRun, Proposal
-from decisions.review import kinds, selectors
+from decisions.review import freshness, kinds, selectors
 from objectives import guardrails
 from objectives import selectors as objective_selectors
 from objectives.models import Metric
@@ -58,9 +67,13 @@ class Started:
     created: bool
 
 
-def generation_start(*, actor=None, force: bool = False) -> Started:
-    """Open a run over the latest data window, or return the run that already covers it."""
-    window_end = DailyMetric.objects.aggregate(latest=Max("date"))["latest"]
+def generation_start(*, actor=None, force: bool = False, window_end: dt.date | None = None) -> Started:
+    """Open a run over the latest data window, or return the run that already covers it.
+
+    `window_end` (the demo's replay) ends the window on an earlier day than the newest imported one.
+    """
+    latest = DailyMetric.objects.filter(date__lte=window_end) if window_end else DailyMetric.objects
+    window_end = latest.aggregate(latest=Max("date"))["latest"]
     objective = objective_selectors.active_objective()
     metric = objective.metric if objective else Metric.PIPELINE_VALUE
     version = policy_version()
@@ -71,7 +84,7 @@ def generation_start(*, actor=None, force: bool = False) -> Started:
             .exclude(status=GenerationRun.Status.FAILED)
             .first()
         )
-        if existing and not force:
+        if existing and not force and not _has_out_of_date_pending(existing):
             return Started(run=existing, created=False)
         days = int(setting("WAYPOINT_WINDOW_DAYS", 90))
         run = GenerationRun.objects.create(
@@ -87,10 +100,33 @@ def generation_start(*, actor=None, force: bool = False) -> Started:
     return Started(run=run, created=True)
 
 
+def _has_out_of_date_pending(run: GenerationRun) -> bool:
+    """A finished run whose pending proposals include one a campaign has moved away from is not reused."""
+    if run.status != GenerationRun.Status.SUCCEEDED:
+        return False
+    changes = [
+        change
+        for proposal_changes in Proposal.objects.filter(run=run, status=Proposal.Status.PENDING).values_list(
+            "changes", flat=True
+        )
+        for change in proposal_changes
+    ]
+    return bool(changes) and bool(freshness.out_of_date(changes))
+
+
+def noise_limits() -> dict[str, float]:
+    """The proposal-level floor and cap a run applies, as the Runs page shows them."""
+    return {
+        "min_weekly_value": float(setting("WAYPOINT_MIN_WEEKLY_VALUE", 25.0)),
+        "max_proposal_p_loss": float(setting("WAYPOINT_MAX_PROPOSAL_P_LOSS", 0.3)),
+    }
+
+
 def plan_chunks(run: GenerationRun) -> list[list[int]]:
     """Campaign ids in chunks, one fitting task each; records the count for the progress bar."""
     size = int(setting("WAYPOINT_CHUNK_SIZE", 250))
-    ids = list(Campaign.objects.order_by("pk").values_list("pk", flat=True))
+    # Archived campaigns (created by mistake) are left out of the run altogether.
+    ids = list(Campaign.objects.filter(archived_at__isnull=True).order_by("pk").values_list("pk", flat=True))
     chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
     GenerationRun.objects.filter(pk=run.pk).update(chunks_total=len(chunks), chunks_done=0)
     return chunks
@@ -245,7 +281,8 @@ def generation_finish(*, run_id: int, chunk_results: list[dict]) -> GenerationRu
     errors = [error for chunk in chunk_results for error in chunk["errors"]]
     try:
         with transaction.atomic():
-            counts = _write_proposals(run, chunk_results)
+            counts, left_alone = _write_proposals(run, chunk_results)
+            GenerationRun.objects.filter(pk=run.pk).update(left_alone=left_alone)
             _close_run(run, status=GenerationRun.Status.SUCCEEDED, counts=counts, errors=errors)
     except Exception as error:
         logger.exception("generation run %s failed", run_id)
@@ -273,6 +310,8 @@ def _close_run(run: GenerationRun, *, status: str, counts: dict, errors: list) -
 def _context(run: GenerationRun, chunk_results: list[dict]) -> Context:
     entries = [entry for chunk in chunk_results for entry in chunk["campaigns"]]
     by_pk = Campaign.objects.in_bulk([e["id"] for e in entries])
+    # A campaign archived while the run was fitting it is left out, as if archived before the run.
+    entries = [e for e in entries if not by_pk[e["id"]].is_archived]
     campaigns = [by_pk[e["id"]] for e in entries]
     today = timezone.localdate()
     views = [
@@ -302,27 +341,64 @@ def _ratio(numerator: float, denominator: float) -> float | None:
     return round(numerator / denominator, 4) if denominator > 0 else None
 
 
-def _write_proposals(run: GenerationRun, chunk_results: list[dict]) -> dict:
+def _write_proposals(run: GenerationRun, chunk_results: list[dict]) -> tuple[dict, dict]:
+    """Allocate and write; returns the run's counts and what it left alone (campaigns by reason, the limits)."""
     ctx = _context(run, chunk_results)
     anomalies = {a["campaign_id"]: a for chunk in chunk_results for a in chunk["anomalies"]}
     counts = {"campaigns": len(ctx.campaigns), "fitted": sum(f is not None for f in ctx.fits)}
-    counts["held_back"] = _hold_ineligible(ctx, anomalies)
+    held = _hold_ineligible(ctx, anomalies)
+    counts["held_back"] = sum(len(campaigns) for campaigns in held.values())
     drafts = [draft for drafter in DRAFTERS for draft in drafter(ctx, anomalies)]
     counts.update(_store(ctx, drafts))
-    return counts
+    return counts, {"campaigns": _held_by_reason(held), "limits": noise_limits()}
 
 
-def _hold_ineligible(ctx: Context, anomalies: dict) -> int:
-    """Campaigns the allocator must leave alone: paused, unfitted, anomalous, thin evidence, cooling down."""
-    held = 0
+# Why a campaign was left out of the allocation; a guardrail that holds one back is named by the guardrail.
+PAUSED = "Paused"
+ANOMALOUS = "Anomalous: the run proposes a pause or a cut instead"
+NOT_FITTED = "No response curve could be fitted (too little data, or the fit failed)"
+# The Runs page lists this many names per reason, then a count.
+NAMES_PER_REASON = 50
+
+
+def _hold_ineligible(ctx: Context, anomalies: dict) -> dict[str, list[Campaign]]:
+    """Campaigns the allocator must leave alone, by reason: paused, anomalous, unfitted, or held back by a
+    guardrail (thin evidence, a cooldown) of either severity: a warn-level cooldown would otherwise badge
+    every proposal on a campaign changed days ago, and bulk and auto-approval take no warned proposal."""
+    held: dict[str, list[Campaign]] = {}
     for i, campaign in enumerate(ctx.campaigns):
-        eligible = campaign.status == Campaign.Status.ACTIVE and campaign.pk not in anomalies
-        if eligible and ctx.fits[i] is not None:
-            eligible, _ = guardrails.may_propose(ctx.facts[campaign.external_id], ctx.rules, today=ctx.today)
-        if not eligible:
+        reason = _why_left_alone(ctx, i, campaign, anomalies)
+        if reason:
             ctx.fits[i] = None
-            held += 1
+            held.setdefault(reason, []).append(campaign)
     return held
+
+
+def _why_left_alone(ctx: Context, i: int, campaign: Campaign, anomalies: dict) -> str:
+    if campaign.status != Campaign.Status.ACTIVE:
+        return PAUSED
+    if campaign.pk in anomalies:
+        return ANOMALOUS
+    if ctx.fits[i] is None:
+        return NOT_FITTED
+    facts = ctx.facts[campaign.external_id]
+    for rule in ctx.rules:
+        held, _ = guardrails.may_propose(facts, [rule], today=ctx.today, severity=None)
+        if not held:
+            kind = guardrails.kind_named(rule.kind)
+            return f"Guardrail “{rule.name}” ({kind.label.lower() if kind else rule.kind}, {rule.severity})"
+    return ""
+
+
+def _held_by_reason(held: dict[str, list[Campaign]]) -> list[dict]:
+    return [
+        {
+            "reason": reason,
+            "count": len(campaigns),
+            "campaigns": [{"id": c.external_id, "name": c.name or c.external_id} for c in campaigns[:NAMES_PER_REASON]],
+        }
+        for reason, campaigns in sorted(held.items(), key=lambda item: -len(item[1]))
+    ]
 
 
 def _bounds(ctx: Context):
@@ -361,6 +437,7 @@ def _shift_drafts(ctx: Context, anomalies: dict) -> list[proposing.Draft]:
             fits=ctx.fits,
             views=ctx.views,
             metric=ctx.run.metric,
+            weights=ctx.run.objective.weights if ctx.run.objective else None,  # the rationale's unit
             marginal_level=allocation.marginal_level,
         )
         drafts.append(replace(draft, evidence={**draft.evidence, "step_factor": factor}))
@@ -371,8 +448,8 @@ def _anomaly_drafts(ctx: Context, anomalies: dict) -> list[proposing.Draft]:
     index = {c.pk: i for i, c in enumerate(ctx.campaigns)}
     drafts = []
     for campaign_id, data in anomalies.items():
-        i = index[campaign_id]
-        if ctx.campaigns[i].status != Campaign.Status.ACTIVE:
+        i = index.get(campaign_id)
+        if i is None or ctx.campaigns[i].status != Campaign.Status.ACTIVE:  # None: archived during the run
             continue
         anomaly = proposing.Anomaly(**{k: v for k, v in data.items() if k != "campaign_id"})
         drafts.append(
@@ -403,15 +480,45 @@ def idempotency_key(run: GenerationRun, draft: proposing.Draft) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def weekly_value(draft: proposing.Draft) -> float:
+    """What the value floor compares: the objective value a move is expected to add per week or, for an
+    anomaly's pause or cut, the spend it saves per week. Those give up a little value (their expected mean is
+    at most 0) to stop spending where outcomes stopped; judged by the objective alone, none would pass."""
+    saved = (draft.evidence or {}).get("spend_saved_per_day")
+    if saved is not None:
+        return float(saved) * proposing.DAYS_PER_WEEK
+    return float(draft.expected["mean"])
+
+
+def _noise(draft: proposing.Draft, limits: dict[str, float]) -> str:
+    """The count a draft too small or too risky to propose goes to; "" for one worth a reviewer's time."""
+    if weekly_value(draft) < limits["min_weekly_value"]:
+        return "below_value_floor"
+    if draft.p_loss > limits["max_proposal_p_loss"] + 1e-9:
+        return "too_likely_to_lose"
+    return ""
+
+
 def _store(ctx: Context, drafts: list[proposing.Draft]) -> dict:
     from decisions.review.transitions import proposal_supersede
 
-    counts = {"proposals": 0, "blocked_by_guardrails": 0, "already_proposed": 0, "superseded": 0}
+    counts = {
+        "proposals": 0,
+        "blocked_by_guardrails": 0,
+        "below_value_floor": 0,
+        "too_likely_to_lose": 0,
+        "already_proposed": 0,
+        "superseded": 0,
+    }
     by_external_id = {c.external_id: c for c in ctx.campaigns}
     ttl = dt.timedelta(hours=float(setting("WAYPOINT_PROPOSAL_TTL_HOURS", 72)))
-    pending, superseded = _pending_by_lever(), set()
+    limits = noise_limits()
+    pending, superseded = _pending_by_lever(before=ctx.run.started_at), set()
     for draft in drafts:
         kinds.get(draft.kind).validate(draft.changes)  # a malformed draft fails the run, loudly
+        if noise := _noise(draft, limits):
+            counts[noise] += 1
+            continue
         verdicts = _verdicts(ctx, draft)
         if any(not v.passed and v.severity == "block" for v in verdicts):
             counts["blocked_by_guardrails"] += 1  # the engine never proposes what a block rule forbids
@@ -466,10 +573,12 @@ def _create(ctx, draft, *, key, verdicts, campaign, ttl) -> Proposal:
     return proposal
 
 
-def _pending_by_lever() -> dict[tuple[str, str], list[Proposal]]:
-    """Pending proposals indexed by (lever, campaign external id), for superseding in one query."""
+def _pending_by_lever(*, before: dt.datetime) -> dict[tuple[str, str], list[Proposal]]:
+    """Pending proposals made before this run started, indexed by (lever, campaign external id), for superseding
+    in one query: a newer proposal supersedes an older one, never the other way round (the demo replays a run
+    of days ago while today's proposals wait)."""
     index: dict[tuple[str, str], list[Proposal]] = {}
-    for proposal in Proposal.objects.filter(status=Proposal.Status.PENDING):
+    for proposal in Proposal.objects.filter(status=Proposal.Status.PENDING, created_at__lt=before):
         for change in proposal.changes:
             index.setdefault((proposal.lever, change["campaign"]), []).append(proposal)
     return index

@@ -51,7 +51,8 @@ Model estimates (who would have been right)
 the same as the machine's for an approval as proposed). Both come from the
 fitted curve points the proposal stored as evidence (`evidence["curves"]`,
 25 points of each campaign's curve as the engine saw it when proposing),
-interpolated linearly at each change's "from" and "to" budget.
+interpolated linearly at each change's "from" and "to" budget
+(decisions/engine/estimates.py), so the two are read on the same scale.
 
 Interpolation rather than a refit, because the question is what the model
 that made the proposal expected from each version: a refit on later data
@@ -63,9 +64,12 @@ curve points (anomaly pauses and halvings) take the engine's expected mean,
 scaled by how much of the machine's move the reviewer kept.
 
 For an edited proposal the verdict compares what was applied with the
-machine's interval shifted by (human_estimate − machine_estimate): the
-model's expectation for the reviewer's version, with the same uncertainty.
-That shifted interval is what the row stores as expected_low/mean/high.
+interval the reviewer was shown for their values: the model's re-estimate
+(`reestimate`: the machine's interval moved to the reviewer's version and
+scaled by how sure the curves' bands are of each version). That interval is
+what the row stores as expected_low/mean/high, and what the queue, the
+proposal page and History show as "re-estimated for the reviewer's values".
+A rejection's interval is the machine's moved to 0 (it is never judged).
 
 Outcomes appear once the objective is known for every day of the after
 window (for rejections, the N days after the decision, so both kinds arrive
@@ -80,20 +84,19 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import numpy as np
 from django.db import transaction
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
+from decisions.engine.estimates import Estimate, estimate_per_week, reestimate
 from decisions.generation.service import objective_weights
 from decisions.models import Application, DailyMetric, Outcome, Proposal, Review
+from objectives import formatting
 from objectives.guardrails import fields
 
 OUTCOME_DAYS = 14
 RECOMPUTE_DAYS = 28
 DAYS_PER_WEEK = 7
-# Curves map spend to value: only budget moves can be read off them; other moves share the machine's estimate.
-BUDGET = fields.BUDGET
 
 
 # --- pure: the difference-in-differences ------------------------------------------------------
@@ -146,45 +149,19 @@ def verdict_for(realised: float | None, *, low: float, high: float) -> str:
     return Outcome.Verdict.HIT
 
 
-# --- pure: what the model says each version would do --------------------------------------------
-
-
-def curve_value(curve: dict, spend: float) -> float:
-    """The stored curve (value per day at each spend point) read at `spend`, linearly between points."""
-    return float(np.interp(float(spend), curve["spend"], curve["value"]))
-
-
-def _share_of_machine_move(change: dict, machine: dict | None) -> float:
-    """How much of the machine's move this change keeps: 1 = all of it, 0 = none."""
-    if machine is None:
-        return 0.0
-    if change["field"] == BUDGET:
-        move = float(machine["to"]) - float(machine["from"])
-        return (float(change["to"]) - float(change["from"])) / move if move else 0.0
-    return 1.0 if change["to"] == machine["to"] else 0.0
-
-
-def estimate_per_week(
-    changes: list[dict], *, evidence: dict, machine_changes: list[dict], machine_mean: float
-) -> float:
-    """The model's weekly impact of `changes`: stored curve points where there are some, else the expected mean."""
-    curves = {c["campaign"]: c for c in (evidence or {}).get("curves", [])}
-    machine = {(c["campaign"], c["field"]): c for c in machine_changes}
-    by_curve, shares = 0.0, 0.0
-    for change in changes:
-        curve = curves.get(change["campaign"])
-        if change["field"] == BUDGET and curve is not None:
-            by_curve += curve_value(curve, change["to"]) - curve_value(curve, change["from"])
-        else:
-            shares += _share_of_machine_move(change, machine.get((change["campaign"], change["field"])))
-    fallback = machine_mean * shares / max(len(machine_changes), 1)
-    return round(DAYS_PER_WEEK * by_curve + fallback, 2)
+# --- pure: what the model says each version would do (decisions/engine/estimates.py) -------------------
 
 
 @dataclass(frozen=True)
 class Estimates:
     machine: float
     human: float
+
+
+def reviewer_estimate(proposal: Proposal, final_changes: list[dict]) -> Estimate:
+    """What the model expects from the reviewer's values, as the pages show it beside the machine's."""
+    machine = Estimate(proposal.expected_mean, proposal.expected_low, proposal.expected_high, proposal.p_loss)
+    return reestimate(final_changes, evidence=proposal.evidence, machine_changes=proposal.changes, machine=machine)
 
 
 def estimates_for(proposal: Proposal, *, decision: str, final_changes: list[dict]) -> Estimates:
@@ -204,8 +181,14 @@ def estimates_for(proposal: Proposal, *, decision: str, final_changes: list[dict
     return Estimates(machine=machine, human=machine)
 
 
-def expected_interval(proposal: Proposal, estimates: Estimates) -> tuple[float, float, float]:
-    """(low, mean, high) for what was actually done: the machine's interval, shifted to the reviewer's version."""
+def expected_interval(
+    proposal: Proposal, estimates: Estimates, *, decision: str = "", final_changes: list[dict] | None = None
+) -> tuple[float, float, float]:
+    """(low, mean, high) for what was actually done: an edit's re-estimate, else the machine's interval moved to
+    the reviewer's version (unchanged for an approval, around 0 for a rejection)."""
+    if decision == Review.Decision.EDITED and final_changes:
+        estimate = reviewer_estimate(proposal, final_changes)
+        return estimate.low, estimate.mean, estimate.high
     shift = estimates.human - estimates.machine
     return tuple(round(x + shift, 2) for x in (proposal.expected_low, proposal.expected_mean, proposal.expected_high))
 
@@ -234,10 +217,7 @@ def describe(outcome: Outcome, *, decision: str) -> str:
 
 
 def _money(value: float | None) -> str:
-    if value is None:
-        return "—"
-    sign = "−" if value < 0 else "+"
-    return f"{sign}${abs(value):,.0f}"
+    return "—" if value is None else formatting.signed_money(value)
 
 
 # --- reading the data (database) --------------------------------------------------------------
@@ -385,7 +365,7 @@ def outcome_values(proposal: Proposal, data: _Data | None = None) -> dict | None
     decision = review.decision if review else Review.Decision.APPROVED
     applied = review.final_changes if review and review.final_changes else proposal.changes
     estimates = estimates_for(proposal, decision=decision, final_changes=applied)
-    low, mean, high = expected_interval(proposal, estimates)
+    low, mean, high = expected_interval(proposal, estimates, decision=decision, final_changes=applied)
     realised = None
     if decision != Review.Decision.REJECTED:
         realised = _realised(proposal, anchor, applied, data)

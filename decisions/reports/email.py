@@ -5,6 +5,9 @@ Two beat processes, a retried task or a redelivered message may all run
 (UNIQUE(week, recipient)) is inserted first, in its own committed statement:
 only the run whose insert succeeded sends, then marks sent_at. A send that
 fails removes its claim so the retry can send it.
+
+Each recipient's copy carries a signed one-click unsubscribe link (and the List-Unsubscribe headers mail
+clients show as a button); the report and its proposals are linked through WAYPOINT_SITE_URL.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from decisions.models import ReportDelivery
@@ -39,9 +44,39 @@ def _claim(*, week: str, user) -> ReportDelivery | None:
         return None  # another run (a second beat, a retry) has it
 
 
-def render_email(report: dict, *, base_url: str = "") -> tuple[str, str, str]:
-    """(subject, plain text, HTML) for one week's report."""
-    context = {"report": report, "base_url": base_url}
+UNSUBSCRIBE_SALT = "waypoint.reports.unsubscribe"
+# The email lists the first overrides and leaves the rest to the page and its CSV.
+EMAIL_LIST_LIMIT = 20
+
+
+def unsubscribe_token(user) -> str:
+    """Signed with SECRET_KEY: whoever holds the link may stop this one user's email, and nothing else."""
+    return signing.dumps(user.pk, salt=UNSUBSCRIBE_SALT)
+
+
+def user_for_unsubscribe(token: str):
+    """The user a link was made for, or None for a forged, garbled or stale (deleted user) link."""
+    try:
+        pk = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    return get_user_model().objects.filter(pk=pk).first()
+
+
+def unsubscribe_url(user, *, base_url: str) -> str:
+    path = reverse("decisions:report-unsubscribe", args=[unsubscribe_token(user)])
+    return f"{base_url}{path}" if base_url else ""
+
+
+def render_email(report: dict, *, base_url: str = "", unsubscribe: str = "") -> tuple[str, str, str]:
+    """(subject, plain text, HTML) for one week's report; `unsubscribe` is the recipient's own link."""
+    context = {
+        "report": report,
+        "base_url": base_url,
+        "unsubscribe_url": unsubscribe,
+        "overrides": report.get("overrides", [])[:EMAIL_LIST_LIMIT],
+        "more_overrides": max(0, len(report.get("overrides", [])) - EMAIL_LIST_LIMIT),
+    }
     rate = report["override_rate"]
     subject = f"Waypoint override report {report['week']}: " + (
         f"{rate:.0%} of {report['counts']['decisions']} decisions overridden" if rate is not None else "no decisions"
@@ -53,8 +88,12 @@ def render_email(report: dict, *, base_url: str = "") -> tuple[str, str, str]:
     )
 
 
-def _send(*, user, subject: str, text: str, html: str) -> None:
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [user.email])
+def _send(*, user, subject: str, text: str, html: str, unsubscribe: str) -> None:
+    # RFC 8058: mail clients offer their own "unsubscribe" button and POST to the link in one click.
+    headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    message = EmailMultiAlternatives(
+        subject, text, settings.DEFAULT_FROM_EMAIL, [user.email], headers=headers if unsubscribe else None
+    )
     message.attach_alternative(html, "text/html")
     message.send()
 
@@ -65,14 +104,17 @@ def report_send(*, week: str) -> int:
     users = list(recipients())
     if not users:
         return 0
-    subject, text, html = render_email(reports.weekly_report(week), base_url=getattr(settings, "WAYPOINT_SITE_URL", ""))
+    report = reports.weekly_report(week)
+    base_url = getattr(settings, "WAYPOINT_SITE_URL", "")
     sent = 0
     for user in users:
         delivery = _claim(week=week, user=user)
         if delivery is None:
             continue
+        unsubscribe = unsubscribe_url(user, base_url=base_url)
+        subject, text, html = render_email(report, base_url=base_url, unsubscribe=unsubscribe)
         try:
-            _send(user=user, subject=subject, text=text, html=html)
+            _send(user=user, subject=subject, text=text, html=html, unsubscribe=unsubscribe)
         except Exception:
             ReportDelivery.objects.filter(pk=delivery.pk, sent_at__isnull=True).delete()
             raise

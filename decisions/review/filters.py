@@ -34,8 +34,9 @@ class QueueFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Read the channels once: the form validates and renders them, and each would query again.
-        self.form.fields["channel"].choices = [("", "Any channel"), *_channel_choices()]
+        # Read the channels once: the form validates and renders them, and each would query again. The field
+        # puts its own empty choice ("Any channel") first.
+        self.form.fields["channel"].choices = _channel_choices()
         self.form.fields["campaign"].widget.attrs.update({"placeholder": "Name or id", "type": "search"})
 
     def filter_campaign(self, queryset: QuerySet[Proposal], name: str, value: str) -> QuerySet[Proposal]:

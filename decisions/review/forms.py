@@ -4,6 +4,7 @@ from django import forms
 
 from decisions.models import Proposal, Review
 from decisions.review import kinds
+from objectives import formatting
 from objectives.guardrails import fields
 
 
@@ -43,20 +44,25 @@ class EditForm(ApproveForm):
 
     @staticmethod
     def _field_for(change: dict, campaign_name: str) -> forms.Field:
-        """The input for one change, by the kind of value its campaign field holds."""
+        """The input for one change, by the kind of value its campaign field holds; its help says where the
+        campaign is now and what the machine proposed, so the reviewer types beside both."""
         field = fields.get(change["field"])
-        label = f"{campaign_name}: {field.label} (now {change['from']})"
+        label = f"{campaign_name}: {field.label}"
+        shown = formatting.money if isinstance(field, fields.MoneyField) else field.show
+        help_text = f"Now {shown(change['from'])} · the engine proposes {shown(change['to'])}"
         if isinstance(field, fields.MoneyField):
             return forms.DecimalField(
                 min_value=0,
                 max_digits=14,
                 decimal_places=2,
                 label=label,
+                help_text=help_text,
                 widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "class": "change-input"}),
             )
         if isinstance(field, fields.ChoiceField):
-            return forms.ChoiceField(choices=[(value, value.capitalize()) for value in field.choices], label=label)
-        return forms.CharField(max_length=getattr(field, "max_length", 128), label=label)
+            choices = [(value, value.capitalize()) for value in field.choices]
+            return forms.ChoiceField(choices=choices, label=label, help_text=help_text)
+        return forms.CharField(max_length=getattr(field, "max_length", 128), label=label, help_text=help_text)
 
     def value_fields(self) -> list[forms.BoundField]:
         return [self[self.field_name(i)] for i in range(len(self.proposal.changes))]

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from objectives import formatting
 from objectives.guardrails import fields
 
 
@@ -129,7 +130,7 @@ def inverse(changes: Iterable[dict]) -> list[dict]:
 
 
 def _money(value: float) -> str:
-    return f"${abs(value):,.0f}" if abs(value) >= 100 else f"${abs(value):,.2f}"
+    return formatting.money(abs(value))
 
 
 def _names(lines: list[dict]) -> str:

@@ -9,8 +9,8 @@ from django.db.models import BooleanField, Count, Max, OuterRef, Q, QuerySet, Su
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from decisions.models import Application, Campaign, DailyMetric, ImportRun, Proposal
-from objectives.guardrails import CampaignFacts
+from decisions.models import Application, Campaign, DailyMetric, GenerationRun, ImportRun, Proposal
+from objectives.guardrails import CampaignFacts, KnownCampaigns
 
 # How far back the min_evidence guardrail looks for days and conversions.
 EVIDENCE_WINDOW_DAYS = 90
@@ -84,6 +84,24 @@ def campaign_names(external_ids: Iterable[str]) -> dict[str, str]:
     return {external_id: name or external_id for external_id, name in rows}
 
 
+def campaign_labels(external_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """(display name, channel) by external id, in one query: a row names its campaigns and the channels it spans."""
+    ids = set(external_ids)
+    if not ids:
+        return {}
+    rows = Campaign.objects.filter(external_id__in=ids).values_list("external_id", "name", "channel")
+    return {external_id: (name or external_id, channel) for external_id, name, channel in rows}
+
+
+def run_objectives(run_ids: Iterable[int]) -> dict[int, tuple[str, dict]]:
+    """(metric, weights) of each run's objective, in one query: what a proposal's numbers are counted in."""
+    ids = {pk for pk in run_ids if pk is not None}
+    if not ids:
+        return {}
+    rows = GenerationRun.objects.filter(pk__in=ids).values_list("pk", "metric", "objective__weights")
+    return {pk: (metric, weights or {}) for pk, metric, weights in rows}
+
+
 def campaign_channels() -> list[str]:
     return list(Campaign.objects.exclude(channel="").order_by("channel").values_list("channel", flat=True).distinct())
 
@@ -103,7 +121,16 @@ def latest_application(proposal: Proposal):
 
 
 TREND_DAYS = 28
-TREND_FIELDS = ("spend", "platform_revenue", "leads", "pipeline_value", "closed_revenue")
+# Every metric an objective may weigh, so the chart can draw the objective itself (composites included).
+TREND_FIELDS = (
+    "spend",
+    "platform_revenue",
+    "leads",
+    "pipeline_value",
+    "closed_revenue",
+    "clicks",
+    "platform_conversions",
+)
 
 
 def daily_trend(*, external_ids: Iterable[str], days: int = TREND_DAYS) -> dict[str, list[dict]]:
@@ -127,15 +154,20 @@ def daily_trend(*, external_ids: Iterable[str], days: int = TREND_DAYS) -> dict[
     return trend
 
 
-def campaigns_with_latest_figures() -> QuerySet[Campaign]:
-    """Campaigns annotated with their latest day and that day's spend and pipeline, in three queries at most."""
+def campaigns_with_latest_figures(*, archived: bool = False) -> QuerySet[Campaign]:
+    """Campaigns (the archived ones instead, with `archived`) annotated with their latest day and that day's
+    spend and pipeline, in three queries at most."""
     latest = DailyMetric.objects.filter(campaign=OuterRef("pk")).order_by("-date")
-    return Campaign.objects.annotate(
-        latest_date=Max("metrics__date"),
-        latest_spend=Subquery(latest.values("spend")[:1]),
-        latest_pipeline=Subquery(latest.values("pipeline_value")[:1]),
-        latest_platform_revenue=Subquery(latest.values("platform_revenue")[:1]),
-    ).order_by("channel", "name")
+    return (
+        Campaign.objects.filter(archived_at__isnull=not archived)
+        .annotate(
+            latest_date=Max("metrics__date"),
+            latest_spend=Subquery(latest.values("spend")[:1]),
+            latest_pipeline=Subquery(latest.values("pipeline_value")[:1]),
+            latest_platform_revenue=Subquery(latest.values("platform_revenue")[:1]),
+        )
+        .order_by("channel", "name")
+    )
 
 
 def recent_imports(limit: int = 10) -> QuerySet[ImportRun]:
@@ -152,11 +184,21 @@ def campaign_facts(
     the expensive part, so `evidence_for` limits it to the campaigns a change
     touches (the others are still needed, for total caps, without evidence).
     """
-    campaigns = Campaign.objects.all()
+    # An archived campaign (created by mistake) is nobody's to judge: no rule's scope, no cap's total.
+    campaigns = Campaign.objects.filter(archived_at__isnull=True)
     if external_ids is not None:
         campaigns = campaigns.filter(external_id__in=list(external_ids))
     evidence = _evidence(today=today, external_ids=None if evidence_for is None else list(evidence_for))
     return {c.external_id: _facts(c, *evidence.get(c.pk, (0, None, None))) for c in campaigns}
+
+
+def known_campaigns() -> KnownCampaigns:
+    """The campaigns a guardrail scope may name (archived ones left out), for checking scopes as they are typed."""
+    campaigns = list(Campaign.objects.filter(archived_at__isnull=True).order_by("external_id"))
+    return KnownCampaigns(
+        campaigns=tuple(_facts(c, 0, None, None) for c in campaigns),
+        names={c.external_id: c.name for c in campaigns if c.name},
+    )
 
 
 def _evidence(*, today: dt.date, external_ids: list[str] | None) -> dict[int, tuple]:
@@ -174,6 +216,7 @@ def _facts(campaign: Campaign, evidence_days: int, leads, platform_conversions) 
     conversions = leads if leads is not None else platform_conversions
     return CampaignFacts(
         external_id=campaign.external_id,
+        name=campaign.name,
         channel=campaign.channel,
         tags=tuple(campaign.tags or ()),
         audience=campaign.audience,

@@ -13,6 +13,12 @@ def auto_approve_run(run_id: int) -> int:
     return autoapproval.run_auto_approve(run_id=run_id).approved
 
 
+@shared_task(name="decisions.tasks.auto_approve_pending")
+def auto_approve_pending() -> int:
+    """After the policy is turned on or its limits change: the proposals already waiting are considered too."""
+    return autoapproval.pending_auto_approve().approved
+
+
 @shared_task(name="decisions.tasks.expire_proposals")
 def expire_proposals() -> int:
     """Pending proposals past their expiry become expired (an override by omission, audited)."""

@@ -17,6 +17,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
@@ -27,7 +28,7 @@ from decisions import audit
 from decisions.audit import events
 from decisions.delivery import outbox as applying
 from decisions.models import Application, Proposal, Review
-from decisions.review import kinds, selectors
+from decisions.review import freshness, kinds, selectors
 from objectives import guardrails
 from objectives import selectors as objective_selectors
 
@@ -57,6 +58,19 @@ class NotDecidable(InvalidTransition):
     def __init__(self, *, status: str):
         self.status = status
         super().__init__(f"This proposal is {status} and can no longer be decided")
+
+
+class ProposalOutOfDate(InvalidTransition):
+    """A campaign moved since the engine computed the change (an import, the platform, another proposal).
+
+    The change's target would now mean another move than the one shown, so it is refused rather than applied;
+    the proposal stays pending (out of date in the queue) until the next run proposes again from today's value
+    and supersedes it, or it expires. Rolling back a change whose campaign moved since is refused the same way.
+    """
+
+    def __init__(self, message: str, *, drifts: list[freshness.Drift]):
+        self.drifts = drifts
+        super().__init__(message)
 
 
 class GuardrailGate(Exception):
@@ -184,6 +198,22 @@ def _check_still_pending(proposal: Proposal, now: dt.datetime) -> None:
         raise _refusal(proposal.pk)
 
 
+def _refuse_out_of_date(changes: list[dict], values: dict[str, dict] | None = None) -> None:
+    """Refuse a decision on changes whose campaign is not where they start any more (see freshness)."""
+    values = freshness.campaign_values(c["campaign"] for c in changes) if values is None else values
+    if drifts := freshness.drifts(changes, values):
+        raise ProposalOutOfDate(freshness.proposal_message(drifts), drifts=drifts)
+
+
+def max_proposal_p_loss() -> float:
+    """The proposal-level P(loss) cap: bulk approval and auto-approval never take a proposal above it."""
+    return float(getattr(settings, "WAYPOINT_MAX_PROPOSAL_P_LOSS", 0.3))
+
+
+def above_p_loss_cap(proposal: Proposal) -> bool:
+    return proposal.p_loss > max_proposal_p_loss() + 1e-9
+
+
 def _record_overrides(*, proposal, actor, overridden: dict[str, list], reason: str, final_changes: list) -> None:
     for severity in ("block", "warn"):
         if overridden[severity]:
@@ -208,9 +238,12 @@ def _approve(
     context: GuardrailContext | None = None,
     bulk: bool = False,
     note: str = "",
+    campaign_values: dict[str, dict] | None = None,
 ) -> Review:
     now = timezone.now()
     _check_still_pending(proposal, now)
+    # Before the guardrail question: confirming warnings about a change that can no longer be made helps nobody.
+    _refuse_out_of_date(final_changes, campaign_values)
     verdicts = current_verdicts(proposal, changes=final_changes, context=context)
     overridden = _gate(
         verdicts=verdicts, actor=actor, confirm_warnings=confirm_warnings, override_reason=override_reason
@@ -327,20 +360,31 @@ class BulkResult:
     approved: int
     held_by_guardrails: int
     already_decided: int
+    out_of_date: int = 0  # a campaign moved since it was proposed
+    too_likely_to_lose: int = 0  # P(loss) above the proposal-level cap
 
 
 @transaction.atomic
 def proposals_bulk_approve(*, proposals: Iterable[Proposal], actor) -> BulkResult:
-    """Approve every given proposal that passes every guardrail now; leave the rest for one-by-one review."""
+    """Approve every given proposal that passes every guardrail now, is not out of date and is within the
+    P(loss) cap (even one proposed before the cap was lowered); leave the rest for one-by-one review."""
     _require_reviewer(actor)
+    proposals = list(proposals)
     context = guardrail_context()
-    approved = held = decided = 0
+    values = freshness.campaign_values(c["campaign"] for p in proposals for c in p.changes)
+    approved = held = decided = stale = risky = 0
     now = timezone.now()
     for proposal in proposals:
         try:
             _check_still_pending(proposal, now)
         except InvalidTransition:
             decided += 1
+            continue
+        if freshness.drifts(proposal.changes, values):
+            stale += 1
+            continue
+        if above_p_loss_cap(proposal):
+            risky += 1
             continue
         if not all(v.passed for v in current_verdicts(proposal, context=context)):
             held += 1
@@ -357,12 +401,19 @@ def proposals_bulk_approve(*, proposals: Iterable[Proposal], actor) -> BulkResul
                     override_reason="",
                     context=context,
                     bulk=True,
+                    campaign_values=values,
                 )
         except InvalidTransition:
             decided += 1
             continue
         approved += 1
-    return BulkResult(approved=approved, held_by_guardrails=held, already_decided=decided)
+    return BulkResult(
+        approved=approved,
+        held_by_guardrails=held,
+        already_decided=decided,
+        out_of_date=stale,
+        too_likely_to_lose=risky,
+    )
 
 
 @transaction.atomic
@@ -415,6 +466,8 @@ def proposal_rollback(*, proposal: Proposal, actor, reason: str) -> Application:
     ):
         current = Proposal.objects.filter(pk=proposal.pk).values_list("status", flat=True).get()
         raise InvalidTransition(f"Only an applied proposal can be rolled back; this one is {current}.")
+    # Raised after the status moved: the transaction undoes that move with everything else.
+    _refuse_rollback_of_moved_campaigns(applied)
     proposal.status = Proposal.Status.ROLLED_BACK
     applied_changes = [change for row in applied for change in row.changes]
     inverse = inverse_changes(applied_changes)
@@ -426,10 +479,26 @@ def proposal_rollback(*, proposal: Proposal, actor, reason: str) -> Application:
     return rollbacks[0]
 
 
+def _refuse_rollback_of_moved_campaigns(applied: list[Application]) -> None:
+    """The inverse is an absolute target too: once the campaign moved since, it would undo nothing.
+
+    A campaign still at the value the change replaced is fine: a connector that does not write Waypoint's own
+    table (the webhook) leaves it there until the next import, and sending the old value again is harmless.
+    """
+    inverse = inverse_changes([change for row in applied for change in row.changes])
+    values = freshness.campaign_values(change["campaign"] for change in inverse)
+    if drifts := freshness.drifts(inverse, values, done_is_fine=True):
+        raise ProposalOutOfDate(freshness.rollback_message(drifts), drifts=drifts)
+
+
 def proposal_approve_by_policy(*, proposal: Proposal, policy, verdicts: list[guardrails.Verdict]) -> Review:
-    """The auto-approval policy decides: recorded with its version, never over a failing verdict."""
+    """The auto-approval policy decides: recorded with its version, never over a failing verdict, never an
+    out-of-date proposal, never one above the proposal-level P(loss) cap."""
     if any(not v.passed for v in verdicts):
         raise InvalidDecision("Auto-approval never approves over a warn or block verdict.")
+    if above_p_loss_cap(proposal):
+        raise InvalidDecision("Auto-approval never approves a proposal above the P(loss) cap.")
+    _refuse_out_of_date(list(proposal.changes))
     now = timezone.now()
     _claim(proposal, status=Proposal.Status.APPROVED, now=now)
     label = f"auto-approval policy v{policy.version}"

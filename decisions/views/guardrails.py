@@ -20,8 +20,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from decisions import access as roles
 from decisions.review import backtest as backtesting
+from decisions.review import selectors as campaign_selectors
+from decisions.views import objectives as objective_pages
 from objectives import policy, selectors, services
 from objectives.forms import DeactivateForm, GuardrailForm, PolicyImportForm
+from objectives.guardrails import SCOPE_KEYS, KnownCampaigns, match_scope, scopes
 from objectives.models import Guardrail
 
 LIST_PAGE = "objectives/guardrails.html"
@@ -45,6 +48,10 @@ def _describe(guardrail: Guardrail) -> Guardrail:
 def guardrails(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     listed = [_describe(g) for g in backtesting.with_activity(list(selectors.guardrails()), now=now)]
+    known = campaign_selectors.known_campaigns()
+    for guardrail in listed:
+        # A scope saved before scopes were checked (or whose campaigns were archived since) may match nothing.
+        guardrail.scope_match = match_scope(guardrail.scope, known)
     context = {
         "guardrails": listed,
         "stale": backtesting.stale(listed, now=now),
@@ -78,7 +85,102 @@ def _form_context(form: GuardrailForm, guardrail: Guardrail | None, **extra) -> 
     context = {"form": form, "guardrail": guardrail, "action": action, "backtest_url": backtest_url, **extra}
     if guardrail is not None:
         context["history"] = selectors.guardrail_history(guardrail)
+    scope_type, scope_value = _entered_scope(form)
+    context.update(_scope_context(scope_type, scope_value, form.known))
     return context
+
+
+# --- the scope, checked against the campaigns that exist ---------------------------------------------
+
+# A datalist longer than this helps nobody pick; past it, typing a few letters finds the campaign.
+MAX_SCOPE_OPTIONS = 500
+
+
+def _entered_scope(form: GuardrailForm) -> tuple[str, str]:
+    source = form.data if form.is_bound else form.initial
+    return str(source.get("scope_type") or ""), str(source.get("scope_value") or "")
+
+
+def _scope_options(scope_type: str, known: KnownCampaigns) -> list[dict]:
+    """What the scope field offers to pick: the chosen kind of value, or every kind (labelled) before one is chosen."""
+    counts: dict[tuple[str, str], int] = {}
+    for facts in known.campaigns:
+        for key, values in (("channel", (facts.channel,)), ("tag", facts.tags)):
+            for value in values:
+                if value:
+                    counts[key, value] = counts.get((key, value), 0) + 1
+    options = []
+    for key in SCOPE_KEYS:
+        if scope_type and key != scope_type:
+            continue
+        prefix = "" if scope_type else f"{key} · "
+        if key == "campaign":
+            options += [{"value": i, "label": f"{prefix}{known.name_of(i)}"} for i in known.external_ids]
+        else:
+            options += [
+                {"value": v, "label": f"{prefix}{counts[key, v]} campaign{'s' if counts[key, v] != 1 else ''}"}
+                for v in known.values(key)
+            ]
+    return options[:MAX_SCOPE_OPTIONS]
+
+
+def _scope_hint(scope_type: str, scope_value: str, known: KnownCampaigns) -> tuple[str, bool]:
+    """(what the form says under the scope field, whether it is a problem): "matches 12 campaigns", or why not."""
+    if scope_type not in SCOPE_KEYS:
+        return f"Applies to every campaign: {match_scope({}, known).summary}.", False
+    if not scope_value.strip():
+        if scope_type == "campaign":
+            return "Type or pick a campaign, by id or by name.", False
+        values = known.values(scope_type)
+        listed = f": {', '.join(values)}" if 0 < len(values) <= scopes.LIST_ALL_UP_TO else ""
+        return f"Type or pick a {scope_type}{listed}.", False
+    match = match_scope({scope_type: scope_value.strip()}, known)
+    if match.matches_nothing:
+        refusal = scopes.nothing_matched(match, known)
+        return refusal if refusal.endswith("?") else f"{refusal}.", True
+    said = match.summary[0].upper() + match.summary[1:]
+    if match.canonical and match.canonical != scope_value.strip():
+        shown = f"{match.canonical} ({known.name_of(match.canonical)})" if scope_type == "campaign" else match.canonical
+        said += f"; saved as “{shown}”, as the campaigns spell it"
+    return f"{said}.", False
+
+
+def _scope_context(scope_type: str, scope_value: str, known: KnownCampaigns | None) -> dict:
+    known = known if known is not None else campaign_selectors.known_campaigns()
+    hint, problem = _scope_hint(scope_type, scope_value, known)
+    return {
+        "scope_type": scope_type,
+        "scope_value": scope_value,
+        "scope_options": _scope_options(scope_type if scope_type in SCOPE_KEYS else "", known),
+        "scope_hint": hint,
+        "scope_problem": problem,
+        "scope_url": reverse("objectives:guardrail-scope"),
+    }
+
+
+@require_GET
+@admin_only
+def guardrail_scope(request: HttpRequest) -> HttpResponse:
+    """What the typed scope matches, as the admin types (htmx); the form says the same on submit without JavaScript.
+
+    When the kind of scope changes, the values to pick from come too (out of band), so the list offers channels,
+    tags or campaigns as chosen; the field itself is never redrawn, so nothing typed meanwhile is lost.
+    """
+    context = _scope_context(
+        request.GET.get("scope_type", ""), request.GET.get("scope_value", ""), campaign_selectors.known_campaigns()
+    )
+    if request.htmx and request.htmx.trigger_name == "scope_type":
+        return render(request, f"{FORM_PAGE}#scope-changed", {**context, "oob": True})
+    return render(request, f"{FORM_PAGE}#scope-hint", context)
+
+
+def _say_what_the_rule_meets(request: HttpRequest, form: GuardrailForm, name: str) -> None:
+    """After a save: the spelling the scope was saved in, and whether today's campaigns already break the rule."""
+    if form.respelled:
+        messages.info(request, f"The {form.respelled}.")
+    broken = scopes.broken_today(form.rule(), form.known) if form.known is not None else ""
+    if broken:
+        messages.warning(request, f"“{name}” is {broken}.")
 
 
 def _render_form(request: HttpRequest, form: GuardrailForm, guardrail: Guardrail | None, *, status=200, **extra):
@@ -107,7 +209,7 @@ def _switched_form(request: HttpRequest, guardrail: Guardrail | None) -> Guardra
 def guardrail_new(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _render_form(request, _switched_form(request, None), None)
-    form = GuardrailForm(request.POST)
+    form = GuardrailForm(request.POST, known=campaign_selectors.known_campaigns())
     if not form.is_valid():
         return _render_form(request, form, None, status=422)
     try:
@@ -116,6 +218,7 @@ def guardrail_new(request: HttpRequest) -> HttpResponse:
         form.add_error(None, error)
         return _render_form(request, form, None, status=422)
     messages.success(request, f"Guardrail “{guardrail.name}” created.")
+    _say_what_the_rule_meets(request, form, guardrail.name)
     return redirect("objectives:guardrail", pk=guardrail.pk)
 
 
@@ -125,7 +228,7 @@ def guardrail_edit(request: HttpRequest, pk: int) -> HttpResponse:
     guardrail = get_object_or_404(Guardrail, pk=pk)
     if request.method == "GET":
         return _render_form(request, _switched_form(request, guardrail), guardrail)
-    form = GuardrailForm(request.POST, guardrail=guardrail)
+    form = GuardrailForm(request.POST, guardrail=guardrail, known=campaign_selectors.known_campaigns())
     if not form.is_valid():
         return _render_form(request, form, guardrail, status=422)
     started_from = form.cleaned_data.get("version")
@@ -146,6 +249,7 @@ def guardrail_edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, "Nothing changed; no new version was written.")
     else:
         messages.success(request, f"Saved version {saved.version} of “{saved.name}”.")
+        _say_what_the_rule_meets(request, form, saved.name)
     return redirect("objectives:guardrail", pk=saved.pk)
 
 
@@ -156,16 +260,19 @@ def guardrail_backtest(request: HttpRequest) -> HttpResponse:
     guardrail = None
     if request.GET.get("guardrail"):
         guardrail = get_object_or_404(Guardrail, pk=request.GET["guardrail"])
-    form = GuardrailForm(request.POST, guardrail=guardrail, for_backtest=True)
-    result = None
+    known = campaign_selectors.known_campaigns()
+    form = GuardrailForm(request.POST, guardrail=guardrail, for_backtest=True, known=known)
+    result, broken = None, ""
     if form.is_valid():
         replaces = guardrail.name if guardrail else None
         active = guardrail.is_active or bool(request.POST.get("reactivate")) if guardrail else True
         result = backtesting.backtest(candidate=form.rule(), replaces=replaces, active=active)
+        broken = scopes.broken_today(form.rule(), known)
+    found = {"backtest": result, "form": form, "scope_match": form.scope_match(), "broken_today": broken}
     if request.htmx:
         # 200 even when invalid: htmx swaps only successful answers, and the box says what to fix.
-        return render(request, f"{FORM_PAGE}#backtest", {"backtest": result, "form": form})
-    context = _form_context(form, guardrail, backtest=result)
+        return render(request, f"{FORM_PAGE}#backtest", found)
+    context = _form_context(form, guardrail, **{key: value for key, value in found.items() if key != "form"})
     return render(request, FORM_PAGE, context, status=200 if result else 422)
 
 
@@ -206,7 +313,7 @@ def policy_import(request: HttpRequest) -> HttpResponse:
     """Upload → preview (a dry run: what would be created, updated, switched off) → confirm."""
     if request.method == "GET":
         return render(request, IMPORT_PAGE, {"form": PolicyImportForm()})
-    form = PolicyImportForm(request.POST, request.FILES)
+    form = PolicyImportForm(request.POST, request.FILES, known=campaign_selectors.known_campaigns())
     if not form.is_valid():
         return render(request, IMPORT_PAGE, {"form": form}, status=422)
     version = policy.policy_version()
@@ -215,11 +322,22 @@ def policy_import(request: HttpRequest) -> HttpResponse:
         confirm = PolicyImportForm(
             initial={**form.cleaned_data, "policy_file": None, "seen_version": version, "confirm": True}
         )
-        context = {"form": confirm, "plan": plan, "warnings": form.policy.warnings, "preview": True}
+        context = {
+            "form": confirm,
+            "plan": plan,
+            "warnings": form.policy.warnings,
+            "preview": True,
+            # What the whole imported policy would have done to the last 30 days' proposals, against today's rules.
+            "backtest": backtesting.backtest_policy(rules=policy.rules_of(form.policy)),
+        }
         return render(request, IMPORT_PAGE, context)
     if form.cleaned_data["seen_version"] != version:
         form.add_error(None, "The guardrails or objective changed since this preview; preview the file again.")
         return render(request, IMPORT_PAGE, {"form": form}, status=409)
+    before = objective_pages.before_objective_change()
     done = policy.import_policy(policy=form.policy, actor=request.user, reason=form.cleaned_data["reason"])
     messages.success(request, f"Policy imported: {done.summary()}.")
+    if done.objective_changed:
+        # The import announced the new objective (policy_changed), which started a run, as the objective page does.
+        objective_pages.say_what_the_change_started(request, selectors.active_objective(), before)
     return redirect("objectives:guardrails")

@@ -1,8 +1,9 @@
-"""History: every decided proposal with its overrides and timeline, filterable, and the same rows as CSV."""
+"""History: every proposal out of the queue with its overrides, outcome and timeline, filterable, and as CSV."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from collections.abc import Iterable, Iterator
 from urllib.parse import urlencode
@@ -13,12 +14,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from decisions import csvsafe
+from decisions import csvsafe, units
 from decisions.audit import timeline, wording
 from decisions.models import Proposal
 from decisions.review import exporting
 from decisions.review import history as history_selectors
-from decisions.review.history_filters import HistoryFilter
+from decisions.review.history_filters import HistoryFilter, start_of
+from decisions.views.presenters import decorate, final_changes_of
 
 TEMPLATE = "decisions/history.html"
 PAGE_SIZE = 25
@@ -37,7 +39,13 @@ CSV_COLUMNS = [
     "final_changes",
     "expected_mean",
     "p_loss",
+    # Appended, so spreadsheets built on the columns above keep working: the measured outcome, once known.
+    "outcome",
+    "realised_per_week",
+    "outcome_metric",
 ]
+# Filters about the decision itself: with any of them, the queue's pending proposals are beside the point.
+DECISION_FILTERS = ("reviewer", "decision", "reason", "override")
 
 
 def _filtered(request: HttpRequest) -> HistoryFilter:
@@ -56,6 +64,7 @@ def history(request: HttpRequest) -> HttpResponse:
     filters = _filtered(request)
     proposals = filters.qs
     page = Paginator(history_selectors.with_timelines(proposals), PAGE_SIZE).get_page(request.GET.get("page"))
+    decorate(list(page))  # names, units, and an edit's values beside the machine's with the re-estimate
     for proposal in page:
         _describe_row(proposal)
     query = _without_page(request)
@@ -64,7 +73,7 @@ def history(request: HttpRequest) -> HttpResponse:
     context = {
         "filters": filters,
         "page": page,
-        "summary": history_selectors.history_summary(proposals),
+        "summary": history_selectors.history_summary(proposals, pending=_pending(filters)),
         "filtered": bool(query),
         "export_query": query,
         "filter_problems": problems,
@@ -75,10 +84,49 @@ def history(request: HttpRequest) -> HttpResponse:
     return render(request, TEMPLATE, context)
 
 
+def _pending(filters: HistoryFilter) -> int | None:
+    """Pending proposals matching the kind, campaign, channel and dates (created in them), or None."""
+    cleaned = getattr(filters.form, "cleaned_data", {})
+    if any(cleaned.get(name) for name in DECISION_FILTERS):
+        return None
+    pending = Proposal.objects.filter(status=Proposal.Status.PENDING)
+    if cleaned.get("kind"):
+        pending = pending.filter(kind=cleaned["kind"])
+    if cleaned.get("campaign"):
+        pending = filters.filter_campaign(pending, "campaign", cleaned["campaign"])
+    if cleaned.get("channel"):
+        pending = filters.filter_channel(pending, "channel", cleaned["channel"])
+    if cleaned.get("date_from"):
+        pending = pending.filter(created_at__gte=start_of(cleaned["date_from"]))
+    if cleaned.get("date_to"):
+        pending = pending.filter(created_at__lt=start_of(cleaned["date_to"] + dt.timedelta(days=1)))
+    return pending.count()
+
+
 def _describe_row(proposal: Proposal) -> None:
     proposal.overrides = history_selectors.overrides_of(proposal)
-    proposal.change_lines = [wording.format_change(c, short=True) for c in proposal.changes]
-    timeline.describe_all(proposal.timeline_events)
+    proposal.exit = history_selectors.exit_of(proposal)
+    proposal.exit_label = history_selectors.EXIT_LABELS.get(proposal.exit, proposal.get_status_display())
+    names = {line["campaign"]: line["name"] for line in proposal.lines}
+    chosen = {(c.get("campaign"), c.get("field")): c for c in final_changes_of(proposal) or []}
+    proposal.change_items = [
+        (c.get("campaign", ""), wording.format_change(c, short=True, names=names, chosen=chosen.get(_key(c))))
+        for c in proposal.changes
+    ]
+    # The machine's expected impact, or (for an edit) the re-estimate for the reviewer's values, in its unit.
+    proposal.expected_text = f"{proposal.impact['mean']}/{proposal.expected_per} ({proposal.objective.label.lower()})"
+    proposal.outcome_row = timeline.outcome_of(proposal)
+    if proposal.outcome_row is not None:
+        proposal.realised_text = units.amount(
+            proposal.outcome_row.realised, proposal.outcome_row.metric, signed=True, per="week"
+        )
+    objectives = timeline.objectives_of([proposal])
+    described = timeline.describe_all(proposal.timeline_events, names=names, objectives=objectives)
+    proposal.timeline_events = timeline.with_outcome(described, proposal)
+
+
+def _key(change: dict) -> tuple:
+    return change.get("campaign"), change.get("field")
 
 
 def _without_page(request: HttpRequest) -> str:
@@ -120,8 +168,17 @@ def csv_row(proposal: Proposal) -> list:
             json.dumps(record["final_changes"]) if record["final_changes"] else "",
             record["expected_impact"]["mean"],
             record["p_loss"],
+            *_outcome_cells(proposal),
         ]
     )
+
+
+def _outcome_cells(proposal: Proposal) -> list:
+    """outcome (hit, above, below; empty until measured), realised_per_week and the metric it is in."""
+    outcome = timeline.outcome_of(proposal)
+    if outcome is None:
+        return ["", "", ""]
+    return [outcome.verdict, "" if outcome.realised is None else outcome.realised, outcome.metric]
 
 
 def csv_lines(proposals: Iterable[Proposal]) -> Iterator[str]:

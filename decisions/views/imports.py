@@ -29,18 +29,19 @@ def import_form(request: HttpRequest) -> HttpResponse:
         context["form_error"] = "Choose a CSV file to import."
         return render(request, TEMPLATE, context, status=400)
     dry_run = request.POST.get("dry_run") == "on"
+    create_campaigns = request.POST.get("create_campaigns") == "on"
     if upload.size <= settings.IMPORT_INLINE_MAX_BYTES:
         run = importing.import_run_create(
             filename=upload.name, size_bytes=upload.size, actor=request.user, dry_run=dry_run
         )
         with upload.open("rb") as stream:
-            importing.import_run_execute(run=run, stream=stream)
+            importing.import_run_execute(run=run, stream=stream, create_campaigns=create_campaigns)
     else:
-        run = _queue_large_upload(upload, actor=request.user, dry_run=dry_run)
+        run = _queue_large_upload(upload, actor=request.user, dry_run=dry_run, create_campaigns=create_campaigns)
     return redirect("decisions:import-run", pk=run.pk)
 
 
-def _queue_large_upload(upload: UploadedFile, *, actor, dry_run: bool) -> ImportRun:
+def _queue_large_upload(upload: UploadedFile, *, actor, dry_run: bool, create_campaigns: bool) -> ImportRun:
     folder = Path(settings.MEDIA_ROOT) / "imports"
     folder.mkdir(parents=True, exist_ok=True)
     # The stored name is ours, never the uploader's: no path tricks, no clashes.
@@ -52,12 +53,13 @@ def _queue_large_upload(upload: UploadedFile, *, actor, dry_run: bool) -> Import
         run = importing.import_run_create(
             filename=upload.name, size_bytes=upload.size, actor=actor, dry_run=dry_run, stored_path=str(stored)
         )
-        import_performance_file.delay_on_commit(run.pk)
+        import_performance_file.delay_on_commit(run.pk, create_campaigns)
     return run
 
 
 @require_GET
 def import_run(request: HttpRequest, pk: int) -> HttpResponse:
     run = importing.with_live_progress(get_object_or_404(ImportRun.objects.select_related("uploaded_by"), pk=pk))
+    run.skipped = importing.skipped_summary(run.warnings)
     template = f"{TEMPLATE}#run-status" if request.htmx else TEMPLATE
     return render(request, template, {"run": run})

@@ -1,4 +1,9 @@
-"""Presenting proposals: the words, numbers and badges a queue row and a proposal page show."""
+"""Presenting proposals: the words, numbers and badges a queue row and a proposal page show.
+
+A decided proposal shows what was decided: an edit's values beside the machine's ("$143 → $120 (proposed
+$99.94)") and its weekly impact re-estimated for those values (decisions/engine/estimates.py), labelled so.
+Numbers are in the objective's own unit (objectives/formatting.py): dollars, leads, or value points.
+"""
 
 from __future__ import annotations
 
@@ -10,42 +15,180 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince, timeuntil
 
-from decisions.models import Proposal
-from decisions.review import kinds, selectors
-from objectives import guardrails
-from objectives.models import Metric
+from decisions.audit import wording
+from decisions.engine import estimates
+from decisions.models import Proposal, Review
+from decisions.review import freshness, kinds, selectors
+from objectives import formatting
+from objectives.guardrails import fields
 
 EXPIRING_SOON = dt.timedelta(hours=12)
-METRIC_LABELS = {**dict(Metric.choices), Metric.PLATFORM_REVENUE: "Platform revenue"}
+# P(loss) badges: above the engine's own limit is high, above half of it worth a look.
+HIGH_P_LOSS, MID_P_LOSS = 0.35, 0.15
+REESTIMATED = "re-estimated for the reviewer's values"
+money, signed_money = formatting.money, formatting.signed_money
 
 
-def change_lines(changes: list[dict], names: dict[str, str]) -> list[dict]:
-    """Each change with its campaign's name and the size of the move, for the row's numbers."""
+def _field_label(name: str) -> str:
+    try:
+        return fields.get(name).label
+    except fields.UnknownField:
+        return str(name).replace("_", " ")
+
+
+def _value_text(field: str, value) -> str:
+    if field == fields.BUDGET and value is not None:
+        return money(float(value))
+    return "—" if value is None else str(value)
+
+
+def change_lines(changes: list[dict], names: dict[str, str], final_changes: list[dict] | None = None) -> list[dict]:
+    """Each change with its campaign's name and the size of the move, for the row's numbers.
+
+    With `final_changes` (an edit), each line moves to the reviewer's value and keeps the machine's beside it.
+    """
+    chosen = {(c.get("campaign"), c.get("field")): c for c in final_changes or []}
     lines = []
     for change in changes:
-        line = {**change, "name": names.get(change["campaign"], change["campaign"]), "pct": None, "delta": None}
-        line["from_text"], line["to_text"] = str(change["from"]), str(change["to"])
-        if change["field"] == guardrails.BUDGET:
-            before, after = float(change["from"]), float(change["to"])
+        final = chosen.get((change["campaign"], change["field"]), change)
+        line = {
+            **change,
+            "to": final["to"],
+            "machine_to": change["to"],
+            "edited": not estimates.same_value(change["field"], final["to"], change["to"]),
+            "name": names.get(change["campaign"], change["campaign"]),
+            "field_label": _field_label(change["field"]),
+            "pct": None,
+            "delta": None,
+            "pct_text": "",
+        }
+        line["from_text"] = _value_text(change["field"], change["from"])
+        line["to_text"] = _value_text(change["field"], final["to"])
+        line["machine_to_text"] = _value_text(change["field"], change["to"])
+        if change["field"] == fields.BUDGET:
+            before, after = float(change["from"]), float(final["to"])
             line["delta"] = round(after - before, 2)
             line["pct"] = round(100 * (after - before) / before, 1) if before else None
-            line["from_text"], line["to_text"] = money(before), money(after)
-            line["pct_text"] = "new" if line["pct"] is None else f"{_sign(line['pct'])}{abs(line['pct']):g}%"
+            line["pct_text"] = "new" if line["pct"] is None else formatting.signed_percent(line["pct"])
         lines.append(line)
     return lines
 
 
-def _sign(value: float) -> str:
-    return "−" if value < 0 else "+"
+def net_budget_text(changes: list[dict], machine_changes: list[dict]) -> str:
+    """What an edit did to the total daily budget, beside the machine's; "" when both nets agree."""
+    net, machine_net = estimates.net_budget_change(changes), estimates.net_budget_change(machine_changes)
+    if round(net - machine_net, 2) == 0:
+        return ""
+    return f"Net daily budget {net_text(net)} (the engine's version: {net_text(machine_net)})"
 
 
-def money(value: float) -> str:
-    """Dollars without a sign: whole dollars from $100 up, cents below."""
-    return f"${abs(value):,.0f}" if abs(value) >= 100 else f"${abs(value):,.2f}"
+def net_text(net: float) -> str:
+    return "budget-neutral" if round(net, 2) == 0 else f"{signed_money(net)}/day"
 
 
-def signed_money(value: float) -> str:
-    return "$0" if round(value, 2) == 0 else f"{_sign(value)}{money(value)}"
+# --- what a proposal's numbers are counted in ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ObjectiveWords:
+    label: str  # "Pipeline value", "Closed revenue + 0.3 × pipeline + 50 × leads"
+    unit: formatting.Unit
+    metric: str = ""
+    weights: dict | None = None
+
+
+def objective_words(metric: str | None, weights: dict | None = None) -> ObjectiveWords:
+    metric = metric or "pipeline_value"
+    return ObjectiveWords(
+        formatting.objective_label(metric, weights), formatting.objective_unit(metric, weights), metric, weights or {}
+    )
+
+
+def objective_of(proposal: Proposal, objectives: dict[int, tuple[str, dict]]) -> ObjectiveWords:
+    """The objective of the run that made the proposal (its composite weights), else its stored metric."""
+    metric, weights = objectives.get(proposal.run_id, (proposal.expected_metric, {}))
+    return objective_words(metric or proposal.expected_metric, weights)
+
+
+# --- what was decided, and what it should bring -------------------------------------------------
+
+
+def final_changes_of(proposal: Proposal) -> list[dict] | None:
+    """The reviewer's values when an edit was approved; None otherwise (a pending row never asks)."""
+    if proposal.status == Proposal.Status.PENDING:
+        return None
+    review = getattr(proposal, "review", None)
+    if review is None or review.decision != Review.Decision.EDITED or not review.final_changes:
+        return None
+    return review.final_changes
+
+
+def machine_estimate(proposal: Proposal) -> estimates.Estimate:
+    return estimates.Estimate(
+        proposal.expected_mean, proposal.expected_low, proposal.expected_high, proposal.p_loss, reestimated=False
+    )
+
+
+def estimate_for(proposal: Proposal, changes: list[dict] | None) -> estimates.Estimate:
+    """The machine's figures, or (for other values) the model's re-estimate of them from the stored curves."""
+    machine = machine_estimate(proposal)
+    if changes is None:
+        return machine
+    return estimates.reestimate(changes, evidence=proposal.evidence, machine_changes=proposal.changes, machine=machine)
+
+
+def risk_class(p_loss: float) -> str:
+    return "high" if p_loss >= HIGH_P_LOSS else "mid" if p_loss >= MID_P_LOSS else ""
+
+
+def impact(estimate: estimates.Estimate, objective: ObjectiveWords, *, machine: estimates.Estimate) -> dict:
+    """The impact cell's words: mean, 80% interval and P(loss) in the objective's unit, and the machine's
+    figures beside a re-estimate."""
+    unit = objective.unit
+    words = {
+        "mean": unit.amount(estimate.mean),
+        "low": unit.amount(estimate.low),
+        "high": unit.amount(estimate.high),
+        "interval": unit.interval(estimate.low, estimate.high),
+        "negative": estimate.mean < 0,
+        "metric": objective.label,
+        "unit": unit.noun or "$",
+        "p_loss": estimate.p_loss,
+        "p_loss_text": formatting.percent(estimate.p_loss),
+        "risk": risk_class(estimate.p_loss),
+        "reestimated": estimate.reestimated,
+    }
+    if estimate.reestimated:
+        words["proposed_mean"] = unit.amount(machine.mean)
+        words["proposed_p_loss_text"] = formatting.percent(machine.p_loss)
+    return words
+
+
+def edit_summary(proposal: Proposal, changes: list[dict]) -> dict:
+    """What the edit form shows live for the values typed so far: each field's current, machine's and reviewer's
+    value, the net daily budget change beside the machine's, and the weekly impact re-estimated for them."""
+    names = {line["campaign"]: line["name"] for line in proposal.lines}
+    net, machine_net = estimates.net_budget_change(changes), estimates.net_budget_change(proposal.changes)
+    estimate = estimate_for(proposal, changes)
+    return {
+        "lines": change_lines(proposal.changes, names, changes),
+        "net": net_text(net),
+        "machine_net": net_text(machine_net),
+        "net_differs": round(net - machine_net, 2) != 0,
+        "net_down": net < machine_net,
+        "impact": impact(estimate, proposal.objective, machine=machine_estimate(proposal)),
+    }
+
+
+def named_verdicts(verdicts: list[dict], names: dict[str, str]) -> list[dict]:
+    """Verdicts stored before messages named campaigns say "SIM-0020: …": the name takes the id's place."""
+    return [{**verdict, "message": wording.named(str(verdict.get("message", "")), names)} for verdict in verdicts]
+
+
+def channels_of(changes: list[dict], labels: dict[str, tuple[str, str]]) -> str:
+    """The channels a proposal's campaigns run on, each once: "search", or "social, search, video"."""
+    channels = dict.fromkeys(labels.get(c["campaign"], ("", ""))[1] for c in changes)
+    return ", ".join(channel for channel in channels if channel)
 
 
 def headline(kind: str, lines: list[dict]) -> str:
@@ -92,21 +235,36 @@ def row_urls(pk: int) -> dict[str, str]:
 
 
 def decorate(proposals: list[Proposal]) -> list[Proposal]:
-    """Attach what the row template shows (words, numbers, badges), with one query for every campaign name."""
-    names = selectors.campaign_names(c["campaign"] for p in proposals for c in p.changes)
+    """Attach what the row template shows (words, numbers, badges), with one query for every campaign name
+    and one for the objectives the proposals were made for."""
+    labels = selectors.campaign_labels(c["campaign"] for p in proposals for c in p.changes)
+    names = {external_id: name for external_id, (name, _) in labels.items()}
+    objectives = selectors.run_objectives(p.run_id for p in proposals)
     now = timezone.now()
     for proposal in proposals:
-        proposal.lines = change_lines(proposal.changes, names)
-        proposal.headline = headline(proposal.kind, proposal.lines)
-        proposal.guard = guard_of(proposal.guardrail_verdicts)
+        own_names = {c["campaign"]: names.get(c["campaign"], c["campaign"]) for c in proposal.changes}
+        machine_lines = change_lines(proposal.changes, names)
+        proposal.headline = headline(proposal.kind, machine_lines)
+        final = final_changes_of(proposal)
+        proposal.lines = change_lines(proposal.changes, names, final) if final else machine_lines
+        proposal.net_change = net_budget_text(final, proposal.changes) if final else ""
+        proposal.channels = channels_of(proposal.changes, labels)
+        proposal.guard = guard_of(named_verdicts(proposal.guardrail_verdicts, own_names))
         proposal.urls = row_urls(proposal.pk)
-        proposal.impact = {
-            "mean": signed_money(proposal.expected_mean),
-            "low": signed_money(proposal.expected_low),
-            "high": signed_money(proposal.expected_high),
-            "metric": METRIC_LABELS.get(proposal.expected_metric, proposal.expected_metric.replace("_", " ")),
-        }
+        proposal.objective = objective_of(proposal, objectives)
+        proposal.estimate = estimate_for(proposal, final)
+        proposal.impact = impact(proposal.estimate, proposal.objective, machine=machine_estimate(proposal))
         proposal.age = timesince(proposal.created_at, now, depth=1)
         proposal.expires_in = timeuntil(proposal.expires_at, now, depth=1) if proposal.expires_at else ""
         proposal.expiring_soon = bool(proposal.expires_at and proposal.expires_at - now < EXPIRING_SOON)
+    mark_out_of_date(proposals)
     return proposals
+
+
+def mark_out_of_date(proposals: list[Proposal]) -> None:
+    """`out_of_date`: why a pending proposal can no longer be approved ("" when it can), one query for the page."""
+    pending = {p.pk for p in proposals if p.status == Proposal.Status.PENDING}
+    values = freshness.campaign_values(c["campaign"] for p in proposals if p.pk in pending for c in p.changes)
+    for proposal in proposals:
+        drifts = freshness.drifts(proposal.changes, values) if proposal.pk in pending else []
+        proposal.out_of_date = freshness.proposal_message(drifts) if drifts else ""

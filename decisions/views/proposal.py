@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
@@ -12,11 +13,20 @@ from decisions.audit import timeline
 from decisions.models import Proposal
 from decisions.review import selectors
 from decisions.review import transitions as reviewing
-from decisions.views.presenters import decorate, guard_of
+from decisions.views.presenters import decorate, edit_summary, guard_of
+from objectives import formatting
 
 PAGE = "decisions/proposal.html"
 ROW = "decisions/queue.html#proposal-row"
 DETAIL = "decisions/queue.html#proposal-detail"
+ANNOUNCE = "decisions/queue.html#announce"
+
+
+def announced(request: HttpRequest, response: HttpResponse, announcement: str) -> HttpResponse:
+    """An htmx answer that also says its outcome in base.html's one live region (the row itself is redrawn silently)."""
+    if request.htmx and announcement:
+        response.content += render_to_string(ANNOUNCE, {"announcement": announcement}, request).encode()
+    return response
 
 
 def safe_next(request: HttpRequest) -> str | None:
@@ -47,6 +57,13 @@ def live_verdicts(proposal: Proposal, changes: list[dict] | None = None) -> dict
     return {"live_verdicts": verdicts, "live_gate": guard_of(verdicts)}
 
 
+def live_edit(proposal: Proposal, changes: list[dict] | None = None) -> dict:
+    """The edit form's live part for the reviewer's values (the machine's until they type): the guardrails'
+    verdicts, and the net budget change and weekly impact re-estimated for those values."""
+    summary = edit_summary(proposal, proposal.changes if changes is None else changes)
+    return {**live_verdicts(proposal, changes), "live_estimate": summary}
+
+
 def row_context(request: HttpRequest, proposal: Proposal, **extra) -> dict:
     context = {"proposal": proposal, "next_url": safe_next(request) or reverse("decisions:queue"), **extra}
     if proposal.status != Proposal.Status.PENDING:
@@ -57,36 +74,108 @@ def row_context(request: HttpRequest, proposal: Proposal, **extra) -> dict:
 
 def detail_context(proposal: Proposal) -> dict:
     """Rationale, live guardrails, charts, the platform's view and the audit timeline."""
-    external_ids = [c["campaign"] for c in proposal.changes]
+    external_ids = list(dict.fromkeys(c["campaign"] for c in proposal.changes))
     curves = {curve["campaign"]: curve for curve in (proposal.evidence or {}).get("curves", [])}
-    trend = selectors.daily_trend(external_ids=external_ids)
     names = {line["campaign"]: line["name"] for line in proposal.lines}
-    charts = {
-        "metric": proposal.expected_metric or "pipeline_value",
-        "campaigns": [
-            {"campaign": eid, "name": names.get(eid, eid), "curve": curves.get(eid), "trend": trend.get(eid, [])}
-            for eid in dict.fromkeys(external_ids)
-        ],
-    }
     context = {
-        "charts": charts,
+        "charts": chart_data(proposal, external_ids, curves=curves, names=names),
         "chart_id": f"charts-{proposal.pk}",
         "timeline": timeline.proposal_timeline(proposal),
         "anomaly": (proposal.evidence or {}).get("anomaly"),
-        "platform": _with_names(proposal.platform_view or {}, names),
+        "platform": platform_table(proposal, external_ids, curves=curves, names=names),
     }
     if proposal.status == Proposal.Status.PENDING:
         # Badges in the list are the stored verdicts; here the guardrails are re-checked against today.
         context.update(live_verdicts(proposal))
+    context["outcome"] = outcome_context(proposal)
     return context
 
 
-def _with_names(platform_view: dict, names: dict[str, str]) -> dict:
-    rows = [
-        {**row, "name": names.get(row.get("campaign"), row.get("campaign"))}
-        for row in platform_view.get("campaigns", [])
-    ]
-    return {**platform_view, "campaigns": rows}
+def outcome_context(proposal: Proposal) -> dict | None:
+    """The realised impact against the interval once measured (the timeline's last entry, in a card)."""
+    outcome = timeline.outcome_of(proposal)
+    if outcome is not None:
+        return {"entry": timeline.outcome_entry(outcome, rejected=proposal.status == Proposal.Status.REJECTED)}
+    if proposal.status in (Proposal.Status.APPROVED, Proposal.Status.APPLIED, Proposal.Status.REJECTED):
+        return {"waiting": True}
+    return None
+
+
+def chart_data(proposal: Proposal, external_ids: list[str], *, curves: dict, names: dict[str, str]) -> dict:
+    """What queue.js draws: each campaign's curve and its last 28 days, with the objective (weights applied)
+    as its own series, so the chart can give it its own axis and platform revenue another."""
+    objective = proposal.objective
+    weights = {objective.metric: 1.0}
+    for metric, weight in (objective.weights or {}).items():
+        weights[metric] = weights.get(metric, 0.0) + float(weight)
+    trend = selectors.daily_trend(external_ids=external_ids)
+    for points in trend.values():
+        for point in points:
+            point["objective"] = _weighted(point, weights, primary=objective.metric)
+    return {
+        "metric": objective.metric,
+        "objective": {"label": objective.label, "unit": objective.unit.noun, "money": objective.unit.is_money},
+        "campaigns": [
+            {
+                "campaign": eid,
+                "name": names.get(eid, eid),
+                "curve": curves.get(eid),
+                "marginal_text": _per_dollar((curves.get(eid) or {}).get("marginal"), objective.unit),
+                "trend": trend.get(eid, []),
+                "objective_known": any(point["objective"] is not None for point in trend.get(eid, [])),
+            }
+            for eid in external_ids
+        ],
+    }
+
+
+def _weighted(point: dict, weights: dict[str, float], *, primary: str) -> float | None:
+    """The day's objective as the engine fits it: unknown while the primary metric is, other metrics 0 when missing."""
+    if point.get(primary) is None:
+        return None
+    return round(sum(float(point.get(metric) or 0) * weight for metric, weight in weights.items()), 2)
+
+
+def platform_table(proposal: Proposal, external_ids: list[str], *, curves: dict, names: dict[str, str]) -> dict:
+    """Every campaign of the proposal: the platform's ROAS and the objective per dollar on average (both over
+    the last 28 days), and the marginal return of the next dollar at today's spend, read off the fitted curve.
+
+    Proposals made before the engine stored every campaign's figures have them for two campaigns only;
+    the others show a dash rather than disappear."""
+    stored = {row.get("campaign"): row for row in (proposal.platform_view or {}).get("campaigns", [])}
+    unit = proposal.objective.unit
+    moves = {line["campaign"]: line for line in proposal.lines}
+    rows = []
+    for eid in external_ids:
+        row, curve = stored.get(eid, {}), curves.get(eid) or {}
+        line = moves.get(eid, {})
+        rows.append(
+            {
+                "campaign": eid,
+                "name": names.get(eid, eid),
+                "move": line.get("pct_text") or "",
+                "down": (line.get("delta") or 0) < 0,
+                "platform_roas": _rate(row.get("platform_roas"), "×"),
+                "average": _per_dollar(row.get("objective_per_spend"), unit),
+                "marginal": _per_dollar(curve.get("marginal"), unit),
+            }
+        )
+    view = proposal.platform_view or {}
+    return {**view, "campaigns": rows, "has_figures": bool(view.get("summary")) or bool(curves)}
+
+
+def _rate(value, suffix: str) -> str:
+    return "—" if value is None else f"{float(value):,.2f}{suffix}"
+
+
+def _per_dollar(value, unit: formatting.Unit) -> str:
+    """$0.59 of a money objective per dollar, or 0.031 leads."""
+    if value is None:
+        return "—"
+    value = float(value)
+    if unit.is_money:
+        return formatting.money(value)
+    return f"{value:.2g} {unit.noun}" if abs(value) < 1 else f"{value:,.2f} {unit.noun}"
 
 
 def render_proposal(request: HttpRequest, proposal: Proposal, *, status: int = 200, **extra) -> HttpResponse:
@@ -104,7 +193,12 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = load(pk)
     context = row_context(request, proposal)
     if request.htmx and request.GET.get("row"):
-        return render(request, ROW, context)  # "Cancel" on an inline form: the row as it was
+        # "Cancel" on an inline form: the row as it is now.
+        if proposal.status == Proposal.Status.PENDING:
+            said = "Closed without a decision: the proposal still waits."
+        else:
+            said = f"Closed: meanwhile this proposal became {proposal.get_status_display().lower()}."
+        return announced(request, render(request, ROW, context), said)
     context.update(detail_context(proposal))
     if request.htmx:
         return render(request, DETAIL, context)

@@ -6,16 +6,24 @@ and the words and numbers of a row in presenters.py.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count, Q, Sum
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from decisions.models import Proposal
 from decisions.review import selectors
+from decisions.review import transitions as reviewing
 from decisions.review.filters import QueueFilter
-from decisions.views.presenters import decorate
+from decisions.views.objectives import vanity_notice
+from decisions.views.presenters import EXPIRING_SOON, decorate
+from objectives import formatting
 
 PAGE = "decisions/queue.html"
 RESULTS = f"{PAGE}#queue-results"
@@ -86,16 +94,77 @@ def queue(request: HttpRequest) -> HttpResponse:
         "page": page,
         "filter": filterset,
         "page_sizes": PAGE_SIZES,
-        "passing_ids": [p.pk for p in page.rows if p.guard.status == "pass"],
+        "passing_ids": [p.pk for p in page.rows if _bulk_approvable(p)],
         "query": _query_without_page(request),
         "next_url": request.get_full_path(),
     }
     if request.htmx and request.htmx.target == "queue-results":
         return render(request, RESULTS, context)
-    return render(request, PAGE, context)
+    waiting = waiting_value(unit=_unit_of(page.rows))
+    return render(request, PAGE, {**context, "waiting": waiting, "vanity_notice": vanity_notice()})
+
+
+def _bulk_approvable(proposal: Proposal) -> bool:
+    """What "Approve all that pass" offers: every guardrail passes, still current, within the P(loss) cap."""
+    return proposal.guard.status == "pass" and not proposal.out_of_date and not reviewing.above_p_loss_cap(proposal)
+
+
+def _unit_of(rows: list[Proposal]) -> formatting.Unit:
+    """What the queue's proposals are counted in (all are made for the objective in force): the rows' own unit."""
+    return rows[0].objective.unit if rows else formatting.MONEY
+
+
+def waiting_value(*, now: dt.datetime | None = None, unit: formatting.Unit = formatting.MONEY) -> dict:
+    """The expected weekly value of every proposal that can still be decided, and how much expires soon: one query."""
+    now = now or timezone.now()
+    soon = Q(expires_at__lte=now + EXPIRING_SOON)
+    totals = selectors.queue_proposals(now=now).aggregate(
+        total=Sum("expected_mean"), expiring=Sum("expected_mean", filter=soon), count=Count("pk")
+    )
+    total, expiring = totals["total"] or 0.0, totals["expiring"] or 0.0
+    return {
+        "count": totals["count"],
+        "total": total,
+        "total_text": unit.amount(total),
+        "expiring": expiring,
+        "expiring_text": unit.amount(expiring),
+        "hours": int(EXPIRING_SOON.total_seconds() // 3600),
+    }
 
 
 def _query_without_page(request: HttpRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
+
+
+# --- After a decision taken on this page: decisions/views/responses.py redraws these out of band ---------------
+
+
+@dataclass(frozen=True)
+class QueueCount:
+    total: int
+    total_capped: bool
+
+
+def summary_after_decision(request: HttpRequest) -> dict | None:
+    """The queue's counts and bulk button as they stand now, for the queue page the decision came from; else None.
+
+    The count follows that page's filters (read from the address htmx reports). The bulk button keeps only the
+    proposals it showed (the decision form sends them back) that still qualify: never one the reviewer has not seen.
+    """
+    current = request.htmx.current_url_abs_path if request.htmx else None
+    address = urlsplit(current or "")
+    if address.path != reverse("decisions:queue"):
+        return None
+    filterset = QueueFilter(QueryDict(address.query) or None, queryset=selectors.queue_proposals())
+    total = selectors.capped_count(filterset.qs)
+    shown = [int(value) for value in request.POST.getlist("ids") if value.isdigit()]
+    still_shown = decorate(list(selectors.queue_proposals().filter(pk__in=shown))) if shown else []
+    return {
+        "page": QueueCount(total=total, total_capped=total > selectors.QUEUE_COUNT_CAP),
+        "filter": filterset,
+        "passing_ids": [p.pk for p in still_shown if _bulk_approvable(p)],
+        "next_url": current,
+        "waiting": waiting_value(unit=_unit_of(still_shown)),
+    }

@@ -1,16 +1,22 @@
-"""The weekly override report page, and opting in or out of it by email."""
+"""The weekly override report page, its CSV (one row per decision), and opting in or out of it by email."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from decisions import access as roles
 from decisions.models import ReportSubscription
+from decisions.reports import email as report_email
+from decisions.reports import rows as report_rows
 from decisions.reports import weekly as reports
+from decisions.review import kinds
 
 TEMPLATE = "decisions/reports.html"
 
@@ -27,11 +33,9 @@ def _charts(report: dict) -> dict:
             "Approved as proposed": counts["approved_as_proposed"],
             "Edited": counts["edited"],
             "Rejected": counts["rejected"],
-            "Expired unreviewed": counts["expired_unreviewed"],
             "Auto-approved": counts["auto_approved"],
-            "Rolled back": counts["rolled_back"],
         },
-        "by_kind": [{"key": r["key"], "rate": r["rate"]} for r in report["override_rate_by"]["kind"]],
+        "by_kind": [{"key": kinds.label(r["key"]), "rate": r["rate"]} for r in report["override_rate_by"]["kind"]],
         "by_channel": [{"key": r["key"], "rate": r["rate"]} for r in report["override_rate_by"]["channel"]],
     }
 
@@ -63,6 +67,23 @@ def report_page(request: HttpRequest) -> HttpResponse:
     return render(request, TEMPLATE, context)
 
 
+@require_GET
+def report_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """One row per proposal decided in the week, tidy columns (decisions/reports/rows.py), streamed."""
+    week = request.GET.get("week") or reports.iso_week()
+    try:
+        start, _ = reports.week_bounds(week)
+        decisions = report_rows.decided_rows(reports.week_decisions(week), since=start)
+    except ValueError as error:
+        message = f"The report CSV was not made. {error}\n"
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+    site_url = getattr(settings, "WAYPOINT_SITE_URL", "")
+    lines = report_rows.csv_lines(week, decisions, site_url=site_url)
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="waypoint-report-{week}.csv"'
+    return response
+
+
 @require_POST
 @roles.role_required(*roles.ROLES)
 def report_subscription(request: HttpRequest) -> HttpResponse:
@@ -79,3 +100,20 @@ def report_subscription(request: HttpRequest) -> HttpResponse:
     week = request.POST.get("week", "")
     url = reverse("decisions:reports")
     return redirect(f"{url}?week={week}" if reports.WEEK_RE.match(week) else url)
+
+
+# A mail client's one-click unsubscribe (RFC 8058) posts without a session or a CSRF token: the signed link is
+# what authorises it, and all it can do is stop one person's email.
+@login_not_required
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def report_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks (link scanners follow links, they must not unsubscribe anyone); POST stops the email."""
+    user = report_email.user_for_unsubscribe(token)
+    if user is None:
+        return render(request, "decisions/report_unsubscribe.html", {"invalid": True}, status=400)
+    done = request.method == "POST"
+    if done:
+        ReportSubscription.objects.filter(user=user).delete()
+    subscribed = ReportSubscription.objects.filter(user=user).exists()
+    return render(request, "decisions/report_unsubscribe.html", {"done": done, "subscribed": subscribed})

@@ -2,6 +2,7 @@
 
     refusal                                           status  what the reviewer sees
     InvalidTransition (AlreadyDecided, NotDecidable)  409     the row saying who decided and when, or why nobody can
+    ProposalOutOfDate (an InvalidTransition)          409     the row saying which campaign moved since, and to what
     NotRetryable                                      409     the row saying why not
     GuardrailGate (ConfirmationRequired,              200     the question again: confirm the warnings, or
                    OverrideReasonRequired)                    (a guardrail admin) write why a block may be overridden
@@ -22,13 +23,32 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 
 from decisions.delivery import outbox as applying
 from decisions.models import Proposal
 from decisions.review import transitions as reviewing
-from decisions.views.proposal import ROW, live_verdicts, load, render_proposal, row_context, safe_next
+from decisions.views.proposal import (
+    ROW,
+    announced,
+    live_edit,
+    live_verdicts,
+    load,
+    render_proposal,
+    row_context,
+    safe_next,
+)
+from decisions.views.queue import summary_after_decision
+
+# What a decision on the queue page redraws out of band, beside its row (templates/decisions/queue.html).
+QUEUE_UPDATES = (
+    "decisions/queue.html#queue-count",
+    "decisions/queue.html#bulk-approve",
+    "decisions/queue.html#waiting-value",
+)
 
 STATUS_OF_REFUSAL: dict[type[Exception], int] = {
+    reviewing.ProposalOutOfDate: 409,  # a campaign moved since: the change's target would be another move now
     reviewing.InvalidTransition: 409,
     applying.NotRetryable: 409,
     reviewing.GuardrailGate: 200,  # not an error: approving needs one more answer
@@ -58,8 +78,16 @@ def status_of(refusal: Exception) -> int:
 
 
 def ask(request: HttpRequest, proposal: Proposal, question: Question, *, status: int = 200, **extra) -> HttpResponse:
-    """Show the question's form in the proposal's row."""
-    return render_proposal(request, proposal, status=status, mode=question.mode, form=question.form, **extra)
+    """Show the question's form in the proposal's row (and say why it is asked again, when it is)."""
+    response = render_proposal(request, proposal, status=status, mode=question.mode, form=question.form, **extra)
+    return announced(request, response, extra.get("gate_message") or _form_problems(question.form))
+
+
+def _form_problems(form: forms.Form) -> str:
+    if not form.is_bound or form.is_valid():
+        return ""
+    problems = [str(error) for errors in form.errors.values() for error in errors]
+    return "Not saved: " + " ".join(problems)
 
 
 def refused(
@@ -78,7 +106,9 @@ def refused(
 def _gate(proposal: Proposal, question: Question, message: str) -> dict:
     # Every failing verdict, not only the exception's severity: a reviewer answering the
     # warning must also see (and answer) a block that fails beside it.
-    live = live_verdicts(proposal, question.changes)
+    # An edit's panel also shows what its values should bring.
+    check = live_edit if question.mode == "edit" else live_verdicts
+    live = check(proposal, question.changes)
     return {"gate_message": message, "gate": live["live_gate"], **live}
 
 
@@ -86,7 +116,7 @@ def _tell(request: HttpRequest, pk: int, message: str, *, status: int) -> HttpRe
     # Reloaded: when someone decided first, the row shows their decision, never ours.
     if request.htmx:
         context = row_context(request, load(pk), notice=message, notice_kind="error")
-        return render(request, ROW, context, status=status)
+        return _row_and_updates(request, context, message, status=status)
     messages.error(request, message)
     return redirect(safe_next(request) or "decisions:queue")
 
@@ -94,6 +124,16 @@ def _tell(request: HttpRequest, pk: int, message: str, *, status: int) -> HttpRe
 def decided(request: HttpRequest, pk: int, message: str) -> HttpResponse:
     """After a decision: redraw the row in place (htmx) or go back where the reviewer came from."""
     if request.htmx:
-        return render(request, ROW, row_context(request, load(pk), notice=message, notice_kind="success"))
+        return _row_and_updates(request, row_context(request, load(pk), notice=message, notice_kind="success"), message)
     messages.success(request, message)
     return redirect(safe_next(request) or "decisions:queue")
+
+
+def _row_and_updates(request: HttpRequest, context: dict, message: str, *, status: int = 200) -> HttpResponse:
+    """The redrawn row, the outcome for the live region and, on the queue page, its counts and bulk button now."""
+    response = render(request, ROW, context, status=status)
+    summary = summary_after_decision(request)
+    if summary is not None:
+        for fragment in QUEUE_UPDATES:
+            response.content += render_to_string(fragment, {**summary, "oob": True}, request).encode()
+    return announced(request, response, message)

@@ -20,7 +20,7 @@ from decisions.delivery import outbox as applying
 from decisions.models import Application, Proposal
 from decisions.review import transitions as reviewing
 from decisions.review.forms import ApproveForm, EditForm, RejectForm, RollbackForm
-from decisions.views.proposal import live_verdicts, load, safe_next
+from decisions.views.proposal import live_edit, load, safe_next
 from decisions.views.responses import REFUSALS, Question, ask, decided, refused
 
 EDIT_VERDICTS = "decisions/queue.html#edit-verdicts"
@@ -78,7 +78,7 @@ def proposal_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if proposal.status != Proposal.Status.PENDING:
             return refused(request, proposal, _not_pending(proposal))
         form = EditForm(proposal=proposal, names=names)
-        return ask(request, proposal, Question("edit", form), **live_verdicts(proposal))
+        return ask(request, proposal, Question("edit", form), **live_edit(proposal))
     form = EditForm(request.POST, proposal=proposal, names=names)
     if not form.is_valid():
         return ask(request, proposal, Question("edit", form), status=422, unusable=True)
@@ -106,7 +106,7 @@ def proposal_check(request: HttpRequest, pk: int) -> HttpResponse:
     changes = form.partial_changes()
     context = {"proposal": proposal, "form": form, "unusable": changes is None}
     if changes is not None:
-        context.update(live_verdicts(proposal, changes))
+        context.update(live_edit(proposal, changes))
     return render(request, EDIT_VERDICTS, context)
 
 
@@ -171,11 +171,41 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
         return redirect(safe_next(request) or "decisions:queue")
     # Not only pending ones: the service counts those decided meanwhile, so the message can say so.
     proposals = Proposal.objects.filter(pk__in=ids).order_by("-priority", "id")
+    left_before = _left_the_queue(ids, request.user)
     result = reviewing.proposals_bulk_approve(proposals=proposals, actor=request.user)
     parts = [f"Approved {result.approved} proposal{'s' if result.approved != 1 else ''}"]
     if result.held_by_guardrails:
         parts.append(f"{result.held_by_guardrails} held back: a guardrail fails now")
+    if result.out_of_date:
+        parts.append(f"{result.out_of_date} out of date: a campaign moved since it was proposed")
+    if result.too_likely_to_lose:
+        parts.append(f"{result.too_likely_to_lose} held back: too likely to lose (above the P(loss) cap)")
     if result.already_decided:
-        parts.append(f"{result.already_decided} already decided by someone else")
+        parts += _why_already_decided(result.already_decided, left_before)
     messages.success(request, "; ".join(parts) + ".")
     return redirect(safe_next(request) or "decisions:queue")
+
+
+def _left_the_queue(ids: list[int], reviewer) -> dict[str, int]:
+    """Of the shown proposals, those no longer pending before the click: the reviewer's own decisions, and those
+    that left without anyone's review (expired, superseded, approved by the auto-approval policy)."""
+    reviewers = (
+        Proposal.objects.filter(pk__in=ids).exclude(status=Proposal.Status.PENDING).values_list("review__reviewer_id")
+    )
+    who = [reviewer_id for (reviewer_id,) in reviewers]
+    return {"mine": who.count(reviewer.pk), "nobody": who.count(None)}
+
+
+def _why_already_decided(count: int, left_before: dict[str, int]) -> list[str]:
+    # Never blame "someone else" for the reviewer's own decisions (a bulk button drawn before they decided a row).
+    mine = min(left_before["mine"], count)
+    nobody = min(left_before["nobody"], count - mine)
+    others = count - mine - nobody
+    parts = []
+    if mine:
+        parts.append(f"{mine} you had already decided")
+    if others:
+        parts.append(f"{others} already decided by someone else")
+    if nobody:
+        parts.append(f"{nobody} no longer waiting (expired, replaced by a newer proposal or auto-approved)")
+    return parts

@@ -9,6 +9,7 @@ re-check an edited change on every keystroke, with identical answers.
 - moves: each changed campaign before and after the changes
 - params, kind: what a kind is made of; budget, protection, voice, timing: the kinds
 - registry: every kind, in order; checks: check() and the engine's limits
+- scopes: which known campaigns a scope reaches, its canonical spelling, close matches, rules broken today
 """
 
 from objectives.guardrails.base import (
@@ -22,6 +23,7 @@ from objectives.guardrails.base import (
     Rule,
     Verdict,
     in_scope,
+    scope_text,
     validate_scope,
     validate_severity,
 )
@@ -33,6 +35,7 @@ from objectives.guardrails.moves import CampaignMove, campaign_moves
 from objectives.guardrails.params import Number, Param, Phrases, Text, WholeNumber
 from objectives.guardrails.protection import ForbiddenAudiences, ProtectedCampaigns
 from objectives.guardrails.registry import KINDS, REGISTRY, kind_choices, kind_named, unknown_kind, validate_params
+from objectives.guardrails.scopes import KnownCampaigns, ScopeMatch, match_scope
 from objectives.guardrails.timing import Cooldown, MinEvidence
 from objectives.guardrails.voice import BrandVoice
 
@@ -53,6 +56,7 @@ __all__ = [
     "Cooldown",
     "ForbiddenAudiences",
     "GuardrailKind",
+    "KnownCampaigns",
     "Limits",
     "MaxBudgetChange",
     "MinEvidence",
@@ -61,6 +65,7 @@ __all__ = [
     "Phrases",
     "ProtectedCampaigns",
     "Rule",
+    "ScopeMatch",
     "Text",
     "TotalBudgetCap",
     "UnknownField",
@@ -73,7 +78,9 @@ __all__ = [
     "in_scope",
     "kind_choices",
     "kind_named",
+    "match_scope",
     "may_propose",
+    "scope_text",
     "total_caps",
     "unknown_kind",
     "validate_params",

@@ -44,6 +44,7 @@ class CampaignFacts:
     last_applied_change: date | None = None
     evidence_days: int = 0
     evidence_conversions: float = 0
+    name: str = ""  # what verdicts call the campaign; "" = its external id
 
 
 @dataclass(frozen=True)
@@ -100,9 +101,10 @@ def sentence(parts: list[str]) -> str:
     return text[0].upper() + text[1:] if text else text
 
 
-def campaign_prefix(external_id: str, many: bool) -> str:
-    # A verdict covering one campaign needs no name; one covering several says which failed.
-    return f"{external_id}: " if many else ""
+def campaign_prefix(campaign: CampaignFacts, many: bool) -> str:
+    # A verdict covering one campaign needs no name; one covering several says which failed, by the name
+    # people know it by (the platform's id only when the campaign has no name).
+    return f"{campaign.name or campaign.external_id}: " if many else ""
 
 
 # --- scope and severity -------------------------------------------------------------
@@ -119,6 +121,11 @@ def in_scope(scope: Mapping, campaign: CampaignFacts) -> bool:
     if "campaign" in scope:
         return campaign.external_id == scope["campaign"]
     return False
+
+
+def scope_text(scope: Mapping) -> str:
+    """{"channel": "social"} → "channel social"; "" for every campaign. Verdicts name the scope they judged."""
+    return ", ".join(f"{key} {value}" for key, value in scope.items())
 
 
 def validate_scope(scope) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 # What a change of a text or choice field weighs when moves are compared with
 # budget moves (auto-approval limits, the acceptance model, the report): all of it.
@@ -43,6 +44,10 @@ class Field:
     def show(self, value) -> str:
         return "—" if value is None else str(value)
 
+    def same(self, a, b) -> bool:
+        """Whether two stored values are the same value of this field (a change's "from" and the campaign's now)."""
+        return a == b
+
 
 @dataclass(frozen=True)
 class MoneyField(Field):
@@ -60,6 +65,16 @@ class MoneyField(Field):
         if before <= 0:
             return WHOLE_MOVE_PCT if after > before else 0.0
         return round(100.0 * (after - before) / before, 4)
+
+    def same(self, a, b) -> bool:
+        # To the cent: 324 and Decimal("324.00") are one budget, 324.004 rounds to it, 324.01 does not.
+        if a is None or b is None:
+            return a is b
+        cent = Decimal("0.01")
+        try:
+            return Decimal(str(a)).quantize(cent, ROUND_HALF_UP) == Decimal(str(b)).quantize(cent, ROUND_HALF_UP)
+        except InvalidOperation:
+            return False  # not a number: not the same budget
 
     def show(self, value) -> str:
         if value is None:

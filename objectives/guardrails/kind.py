@@ -51,6 +51,9 @@ class GuardrailKind:
     judged_fields: ClassVar[tuple[str, ...]] = ()
     judged_traits: ClassVar[tuple[str, ...]] = ()
     judges_every_field: ClassVar[bool] = False
+    # Params that name campaigns the way a scope does (param key → scope key): checked like a scope when saved,
+    # so a protected tag nobody carries ("brnad") is refused instead of protecting nothing.
+    names_campaigns_by: ClassVar[dict[str, str]] = {}
 
     # --- params ---------------------------------------------------------------------
 
@@ -105,4 +108,14 @@ class GuardrailKind:
 
     def holds_back(self, rule: Rule, campaign: CampaignFacts, today: date) -> str:
         """Why the engine may propose nothing for the campaign today; "" when it may."""
+        return ""
+
+    # --- what today's campaigns already break ------------------------------------------------------
+
+    def broken_today(self, rule: Rule, campaigns: list[CampaignFacts], names: Mapping[str, str]) -> str:
+        """How the campaigns in the rule's scope, as they are, already break it; "" when they do not.
+
+        Said when a guardrail is saved and in its backtest: a rule broken from day one judges the next
+        proposal, not the budgets it was written against.
+        """
         return ""

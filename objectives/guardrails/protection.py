@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from objectives.formatting import exact_money
 from objectives.guardrails import fields
-from objectives.guardrails.base import BUDGET, EPS, STATUS, CampaignFacts, Rule, campaign_prefix, number_text, sentence
+from objectives.guardrails.base import BUDGET, EPS, STATUS, CampaignFacts, Rule, campaign_prefix, sentence
 from objectives.guardrails.kind import CheckContext, GuardrailKind, Limits
 from objectives.guardrails.moves import CampaignMove, current_value
 from objectives.guardrails.params import Phrases, Text
@@ -14,6 +15,7 @@ class ProtectedCampaigns(GuardrailKind):
     label = "Protected campaigns"
     params = (Text("tag", "Tag of the protected campaigns"),)
     judged_fields = (BUDGET, STATUS)
+    names_campaigns_by = {"tag": "tag"}
 
     def singles_out(self, rule: Rule, campaign: CampaignFacts) -> bool:
         # An untagged campaign has nothing to do with brand protection.
@@ -24,13 +26,13 @@ class ProtectedCampaigns(GuardrailKind):
         many = len(moves) > 1
         failures = []
         for move in moves:
-            prefix = campaign_prefix(move.facts.external_id, many)
+            prefix = campaign_prefix(move.facts, many)
             if move.is_paused_now:
                 failures.append(f"{prefix}pauses a protected campaign (tag “{tag}”)")
             elif move.changes(BUDGET) and move.budget_after < move.budget_before - EPS:
                 failures.append(
                     f"{prefix}cuts a protected campaign (tag “{tag}”) "
-                    f"from {number_text(move.budget_before)} to {number_text(move.budget_after)}"
+                    f"from {exact_money(move.budget_before)} to {exact_money(move.budget_after)}"
                 )
         if failures:
             return False, sentence(failures)
@@ -80,7 +82,7 @@ class ForbiddenAudiences(GuardrailKind):
             return f"resumes targeting the forbidden audience “{forbidden[0]}”"
         if move.changes(BUDGET) and move.budget_after > move.budget_before + EPS:
             return (
-                f"budget rises from {number_text(move.budget_before)} to {number_text(move.budget_after)} "
+                f"budget rises from {exact_money(move.budget_before)} to {exact_money(move.budget_after)} "
                 f"on the forbidden audience “{forbidden[0]}”"
             )
         return ""
@@ -88,9 +90,7 @@ class ForbiddenAudiences(GuardrailKind):
     def check(self, rule: Rule, moves: list[CampaignMove], context: CheckContext) -> tuple[bool, str]:
         many = len(moves) > 1
         failures = [
-            f"{campaign_prefix(move.facts.external_id, many)}{problem}"
-            for move in moves
-            if (problem := self._problem(rule, move))
+            f"{campaign_prefix(move.facts, many)}{problem}" for move in moves if (problem := self._problem(rule, move))
         ]
         if failures:
             return False, sentence(failures)

@@ -25,7 +25,7 @@ class _HoldsBackCampaigns(GuardrailKind):
     def check(self, rule: Rule, moves: list[CampaignMove], context: CheckContext) -> tuple[bool, str]:
         many = len(moves) > 1
         failures = [
-            f"{campaign_prefix(move.facts.external_id, many)}{problem}"
+            f"{campaign_prefix(move.facts, many)}{problem}"
             for move in moves
             if (problem := self.holds_back(rule, move.facts, context.today))
         ]

@@ -15,6 +15,8 @@
   ];
 
   var currentId = null;
+  // Single-key shortcuts are on unless the reviewer switched them off (WCAG 2.1.4); remembered in this browser.
+  var SHORTCUTS_OFF = "waypoint.shortcuts-off";
 
   function rows() {
     return Array.prototype.slice.call(document.querySelectorAll("tbody.proposal"));
@@ -38,7 +40,9 @@
   function move(step) {
     var all = rows();
     if (!all.length) return;
-    var index = all.indexOf(current());
+    // From the row that has focus (the reviewer may have tabbed into another one), else the current one.
+    var focused = document.activeElement && document.activeElement.closest("tbody.proposal");
+    var index = all.indexOf(focused || current());
     var next = index < 0 ? 0 : Math.min(Math.max(index + step, 0), all.length - 1);
     setCurrent(all[next], true);
   }
@@ -56,6 +60,7 @@
   function collapse(pk) {
     var detail = document.getElementById("detail-" + pk);
     if (!detail) return;
+    var hadFocus = detail.contains(document.activeElement);
     var empty = document.createElement("tr");
     empty.id = detail.id;
     empty.className = "detail";
@@ -63,10 +68,43 @@
     detail.replaceWith(empty);
     var link = document.querySelector('[data-detail-toggle="' + pk + '"]');
     if (link) link.setAttribute("aria-expanded", "false");
+    // "Close" sat inside the removed details: focus returns to the title that opens them, not to <body>.
+    if (hadFocus && link) link.focus();
+    announce("Details closed.");
   }
 
   function typing(target) {
     return target.closest("input, textarea, select, [contenteditable]") !== null;
+  }
+
+  // The one live region (base.html); the review endpoints fill it too, out of band.
+  function announce(text) {
+    var region = document.getElementById("announcer");
+    if (region) region.textContent = text;
+  }
+
+  function shortcutsOn() {
+    try { return window.localStorage.getItem(SHORTCUTS_OFF) !== "1"; } catch (error) { return true; }
+  }
+
+  function rememberShortcuts(on) {
+    try {
+      if (on) window.localStorage.removeItem(SHORTCUTS_OFF); else window.localStorage.setItem(SHORTCUTS_OFF, "1");
+    } catch (error) { /* storage refused (private mode): the choice lasts for this page only */ }
+  }
+
+  // Letters act only with focus in the list of proposals: typing elsewhere on the page never approves anything.
+  function inQueueList(target) {
+    return target.closest && target.closest("table.queue") !== null;
+  }
+
+  // Esc closes an open Edit, Reject or approval question, from anywhere inside it, fields included.
+  function cancelOpenPanel(target) {
+    var row = (target.closest && target.closest("tbody.proposal")) || current();
+    var cancel = row && row.querySelector(".panel [data-cancel]");
+    if (!cancel) return false;
+    cancel.click();
+    return true;
   }
 
   function openHelp() {
@@ -75,9 +113,19 @@
   }
 
   document.addEventListener("keydown", function (event) {
-    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (document.querySelector("dialog[open]")) return; // the dialog handles Esc itself
-    var row = current();
+    if (event.key === "Escape") {
+      if (cancelOpenPanel(event.target)) event.preventDefault();
+      return;
+    }
+    if (typing(event.target) || !inQueueList(event.target)) return;
+    var row = event.target.closest("tbody.proposal") || current();
+    if (event.key === "Enter") {
+      if (event.target === row) { toggleDetail(row); event.preventDefault(); }
+      return;
+    }
+    if (!shortcutsOn()) return;
     switch (event.key) {
       case "j": move(1); break;
       case "k": move(-1); break;
@@ -85,13 +133,7 @@
       case "e": press(row, "edit"); break;
       case "r": press(row, "reject"); break;
       case "o": toggleDetail(row); break;
-      case "Enter":
-        if (event.target === row) toggleDetail(row); else return;
-        break;
       case "?": openHelp(); break;
-      case "Escape":
-        if (row) { var cancel = row.querySelector("[data-cancel]"); if (cancel) cancel.click(); }
-        return;
       default: return;
     }
     event.preventDefault();
@@ -117,9 +159,25 @@
     }
   });
 
+  document.addEventListener("change", function (event) {
+    if (!event.target.matches("[data-shortcuts-toggle]")) return;
+    rememberShortcuts(event.target.checked);
+    announce(event.target.checked ? "Single-key shortcuts on." : "Single-key shortcuts off.");
+  });
+
+  function focusLost() {
+    var active = document.activeElement;
+    return !active || active === document.body || !active.isConnected;
+  }
+
   htmx.onLoad(function (element) {
     var helpButton = document.querySelector("[data-help-open]");
     if (helpButton) helpButton.hidden = false;
+    var toggle = document.querySelector("[data-shortcuts-toggle]");
+    if (toggle && toggle.closest("[hidden]")) {
+      toggle.checked = shortcutsOn();
+      toggle.closest("[hidden]").hidden = false;
+    }
     if (element.matches && element.matches("tr.detail")) {
       var pk = element.id.replace("detail-", "");
       var link = document.querySelector('[data-detail-toggle="' + pk + '"]');
@@ -128,7 +186,9 @@
     if (element.matches && element.matches("tbody.proposal")) {
       if (!currentId || element.id === currentId) setCurrent(element, false);
       var first = element.querySelector(".panel input:not([type=hidden]), .panel textarea");
+      // The button pressed went with the old row: focus the form that opened, or else the updated row itself.
       if (first) first.focus();
+      else if (focusLost()) { setCurrent(element, false); element.focus({ preventScroll: true }); }
     }
     drawCharts(element);
   });
@@ -155,12 +215,28 @@
     return xs.map(function (x, i) { return { x: x, y: ys[i] }; });
   }
 
-  function label(metric) {
-    return (metric || "value").replace(/_/g, " ");
+  // The objective's own unit: dollars, or what it counts ("leads", "value points").
+  function amount(value, objective) {
+    if (value === null || value === undefined) return "";
+    if (!objective || objective.money) return money(value);
+    return Number(value).toLocaleString(undefined, { maximumFractionDigits: 1 }) + " " + objective.unit;
   }
 
-  function curveChart(canvas, item, metric) {
+  // A composite's full name does not fit along an axis: it is in the legend, the axis says "objective".
+  function axisName(objective) {
+    return objective.label.length > 24 ? "objective" : objective.label;
+  }
+
+  function tickOf(objective) {
+    return function (value) {
+      if (!objective || objective.money) return money(value);
+      return Number(value).toLocaleString(undefined, { maximumFractionDigits: 1 });
+    };
+  }
+
+  function curveChart(canvas, item, objective) {
     var c = item.curve;
+    var name = objective.label;
     return new Chart(canvas, {
       type: "line",
       data: {
@@ -168,7 +244,7 @@
           { label: "80% band", data: points(c.spend, c.high), fill: "+1", borderWidth: 0, pointRadius: 0,
             backgroundColor: "rgba(36, 87, 197, 0.14)" },
           { label: "band low", data: points(c.spend, c.low), fill: false, borderWidth: 0, pointRadius: 0 },
-          { label: "Fitted " + label(metric) + " per day", data: points(c.spend, c.value), borderColor: ACCENT,
+          { label: "Fitted " + name + " per day", data: points(c.spend, c.value), borderColor: ACCENT,
             borderWidth: 2, pointRadius: 0, tension: 0.3 },
           { label: "Today " + money(c.from) + "/day", type: "scatter", data: [{ x: c.from, y: interpolate(c.spend, c.value, c.from) }],
             backgroundColor: INK, pointRadius: 6, pointStyle: "circle" },
@@ -181,7 +257,7 @@
         interaction: { mode: "nearest", intersect: false },
         scales: {
           x: { type: "linear", title: { display: true, text: "daily spend ($)" }, ticks: { callback: money } },
-          y: { title: { display: true, text: label(metric) + " per day" }, beginAtZero: true },
+          y: { title: { display: true, text: axisName(objective) + " per day" }, beginAtZero: true, ticks: { callback: tickOf(objective) } },
         },
         plugins: {
           legend: { labels: { boxWidth: 12, filter: function (entry) { return entry.text !== "band low"; } } },
@@ -190,30 +266,42 @@
     });
   }
 
-  function trendChart(canvas, item, metric) {
+  // The objective on its own (left) axis; spend and platform revenue share a dollar axis on the right, so a
+  // platform that reports thousands a day no longer flattens the line being optimised.
+  function trendChart(canvas, item, objective) {
     var days = item.trend;
     var pick = function (name) { return days.map(function (d) { return d[name]; }); };
-    var onOwnAxis = metric === "leads";
     return new Chart(canvas, {
       type: "line",
       data: {
         labels: days.map(function (d) { return d.date.slice(5); }),
         datasets: [
-          { label: "spend", data: pick("spend"), borderColor: MUTED, backgroundColor: MUTED, pointRadius: 0, borderWidth: 1.5 },
-          { label: label(metric), data: pick(metric), borderColor: ACCENT, backgroundColor: ACCENT, pointRadius: 0,
-            borderWidth: 2, yAxisID: onOwnAxis ? "y1" : "y" },
-          { label: "platform revenue", data: pick("platform_revenue"), borderColor: WARN, backgroundColor: WARN,
-            borderDash: [5, 4], pointRadius: 0, borderWidth: 1.5 },
+          { label: objective.label, data: pick("objective"), borderColor: ACCENT, backgroundColor: ACCENT, pointRadius: 0,
+            borderWidth: 2, yAxisID: "objective" },
+          { label: "spend ($, right)", data: pick("spend"), borderColor: MUTED, backgroundColor: MUTED, pointRadius: 0,
+            borderWidth: 1.5, yAxisID: "money" },
+          { label: "platform revenue ($, right)", data: pick("platform_revenue"), borderColor: WARN, backgroundColor: WARN,
+            borderDash: [5, 4], pointRadius: 0, borderWidth: 1.5, yAxisID: "money" },
         ],
       },
       options: {
         responsive: true, maintainAspectRatio: false, animation: false, spanGaps: false,
         interaction: { mode: "index", intersect: false },
         scales: {
-          y: { beginAtZero: true, ticks: { callback: money } },
-          y1: { display: onOwnAxis, position: "right", beginAtZero: true, grid: { drawOnChartArea: false } },
+          objective: { position: "left", beginAtZero: true, ticks: { callback: tickOf(objective) },
+                       title: { display: true, text: axisName(objective) + " per day" } },
+          money: { position: "right", beginAtZero: true, ticks: { callback: money }, grid: { drawOnChartArea: false },
+                   title: { display: true, text: "$ per day" } },
         },
-        plugins: { legend: { labels: { boxWidth: 12 } }, title: { display: true, text: "Last " + days.length + " days" } },
+        plugins: {
+          legend: { labels: { boxWidth: 12 } },
+          title: { display: true, text: "Last " + days.length + " days" },
+          tooltip: { callbacks: { label: function (context) {
+            var value = context.parsed.y;
+            var text = context.dataset.yAxisID === "objective" ? amount(value, objective) : money(value);
+            return context.dataset.label + ": " + text;
+          } } },
+        },
       },
     });
   }
@@ -226,9 +314,10 @@
       if (!source) return;
       var charts = JSON.parse(source.textContent);
       var item = charts.campaigns[Number(canvas.getAttribute("data-index"))];
+      var objective = charts.objective || { label: (charts.metric || "value").replace(/_/g, " "), unit: "", money: true };
       canvas.setAttribute("data-drawn", "");
-      if (canvas.getAttribute("data-chart") === "curve") curveChart(canvas, item, charts.metric);
-      else trendChart(canvas, item, charts.metric);
+      if (canvas.getAttribute("data-chart") === "curve") curveChart(canvas, item, objective);
+      else trendChart(canvas, item, objective);
     });
   }
 })();

@@ -3,6 +3,12 @@
 (function () {
   "use strict";
 
+  // The Print button needs JavaScript, so it stays hidden without it (the browser's own Print works anyway).
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
+
   if (!window.Chart) return;
   const data = JSON.parse(document.getElementById("report-charts").textContent);
   const pct = (v) => (v === null ? null : Math.round(v * 1000) / 10);
@@ -19,7 +25,7 @@
   });
   new Chart(document.getElementById("chart-decisions"), {
     type: "bar",
-    data: { labels: Object.keys(data.decisions), datasets: [{ label: "Decisions", data: Object.values(data.decisions), backgroundColor: ["#2e7d32", "#f39c12", "#c0392b", "#8e8e8e", "#2453c4", "#8e44ad"] }] },
+    data: { labels: Object.keys(data.decisions), datasets: [{ label: "Decisions", data: Object.values(data.decisions), backgroundColor: ["#2e7d32", "#f39c12", "#c0392b", "#2453c4"] }] },
     options: { maintainAspectRatio: false, animation: false, indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } },
   });
   const rows = data.by_kind.map((r) => ["kind: " + r.key, r.rate]).concat(data.by_channel.map((r) => ["channel: " + r.key, r.rate]));

@@ -14,6 +14,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.services]
 SIZES = {"proposals": 200, "events": 2000, "campaigns": 40, "days": 120}
 
 
+@pytest.fixture(autouse=True)
+def benchmark_audit_key(settings):
+    """The benchmark's gunicorn runs with DEBUG=0 under this key; the suite's rows must be keyed alike."""
+    settings.WAYPOINT_AUDIT_KEY = rb.BENCH_AUDIT_KEY
+
+
 @pytest.fixture
 def filled(transactional_db):
     # transactional: gunicorn's workers read the same test database, so the rows must be committed.

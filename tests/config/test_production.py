@@ -47,6 +47,8 @@ def production_env(workdir: Path) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="config.settings",
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
+        WAYPOINT_AUDIT_KEY=secrets.token_urlsafe(50),
+        WAYPOINT_AUDIT_CHECKPOINT_PATH=str(workdir / "audit-checkpoints.jsonl"),
         ALLOWED_HOSTS="127.0.0.1",
         STATIC_ROOT=str(workdir / "static"),
         DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",

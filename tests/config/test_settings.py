@@ -33,6 +33,7 @@ def test_production_settings_pass_the_deploy_check():
         "WARNING",
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
+        WAYPOINT_AUDIT_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="waypoint.example.com",
     )
     assert result.returncode == 0, result.stderr

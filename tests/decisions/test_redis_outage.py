@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.utils import timezone
+from kombu import pools as kombu_pools
 
 from config.celery import app
 from decisions.delivery import tasks as outbox_tasks
@@ -54,13 +55,13 @@ def celery_on_private_redis(private_redis, monkeypatch):
 def _forget_connections() -> None:
     # Celery caches the broker pool (app.pool), the producer pool and queues
     # (app.amqp) and the result backend built from the old URLs; drop them so
-    # the next publish connects to whatever the configuration says now.
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
-    amqp = app.__dict__.pop("amqp", None)
-    if amqp is not None and amqp._producer_pool is not None:
-        amqp._producer_pool.force_close_all()
+    # the next publish connects to whatever the configuration says now. The
+    # pools also sit in kombu's process-wide registry, keyed by connection:
+    # closing them without clearing it would hand the next test that publishes
+    # to the same URL a closed pool ("Acquire on closed pool").
+    app._pool = None
+    app.__dict__.pop("amqp", None)
+    kombu_pools.reset()
     app._backend_cache = None
     app._local.backend = None
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from objectives.formatting import exact_money
 from objectives.guardrails import (
     KINDS,
     CampaignFacts,
@@ -184,7 +185,7 @@ def test_it_names_the_campaign_when_a_verdict_covers_several():
 def test_it_refuses_raising_a_zero_budget_under_a_change_limit():
     verdict = only(run([budget(before=0, after=50)], [rule("max_budget_change_pct", {"pct": 20})]))
     assert not verdict.passed
-    assert "from 0 to 50" in verdict.message
+    assert "from 0 to $50.00" in verdict.message
 
 
 # --- budget_bounds -----------------------------------------------------------
@@ -192,7 +193,7 @@ def test_it_refuses_raising_a_zero_budget_under_a_change_limit():
 
 @pytest.mark.parametrize(
     ("after", "passed", "text"),
-    [(40.0, False, "below the minimum 50"), (250.0, False, "above the maximum 200"), (200.0, True, "50–200")],
+    [(40.0, False, "below the minimum $50.00"), (250.0, False, "above the maximum $200"), (200.0, True, "$50.00–$200")],
 )
 def test_it_keeps_the_budget_within_its_bounds(after, passed, text):
     verdict = only(run([budget(after=after)], [rule("budget_bounds", {"min": 50, "max": 200})]))
@@ -203,14 +204,83 @@ def test_it_keeps_the_budget_within_its_bounds(after, passed, text):
 # --- total_budget_cap --------------------------------------------------------
 
 
-def test_it_adds_up_every_campaign_in_scope_against_the_cap():
+def test_it_adds_up_every_campaign_in_scope_against_the_cap_and_names_the_scope():
     campaigns = (facts("C1"), facts("C2"), facts("C3", channel="display"))
     cap = rule("total_budget_cap", {"amount": 250}, scope={"channel": "search"})
     over = only(run([budget("C1", 100, 160)], [cap], *campaigns))
     assert not over.passed
-    assert over.message == "Total daily budget 260 is over the cap 250"
+    assert over.message == f"Total daily budget of channel search {exact_money(260)} is over the cap {exact_money(250)}"
     within = only(run([budget("C1", 100, 150)], [cap], *campaigns))
     assert within.passed
+    assert within.message == f"Total daily budget of channel search {exact_money(250)} (cap {exact_money(250)})"
+
+
+def test_an_unscoped_cap_keeps_its_words():
+    cap = rule("total_budget_cap", {"amount": 250})
+    over = only(run([budget("C1", 100, 160)], [cap], facts("C1"), facts("C2")))
+    assert over.message == f"Total daily budget {exact_money(260)} is over the cap {exact_money(250)}"
+
+
+def test_a_scoped_cap_sums_its_scope_only():
+    # Display's 900 is outside the social cap: a social raise within the cap passes.
+    campaigns = (
+        facts("S1", channel="social"),
+        facts("S2", channel="social"),
+        facts("D1", channel="display", daily_budget=900.0),
+    )
+    cap = rule("total_budget_cap", {"amount": 250}, scope={"channel": "social"})
+    verdict = only(run([budget("S1", 100, 140)], [cap], *campaigns))
+    assert verdict.passed
+    assert verdict.message == f"Total daily budget of channel social {exact_money(240)} (cap {exact_money(250)})"
+
+
+def test_a_cut_inside_a_scope_already_over_its_cap_passes():
+    # The demo's case: social already totals 1,874.85 against a 1,500 cap; a proposal cutting social is welcome.
+    social = (
+        facts("S1", channel="social", daily_budget=1000.0),
+        facts("S2", channel="social", daily_budget=874.85),
+        facts("D1", channel="display"),
+    )
+    cap = rule("total_budget_cap", {"amount": 1500}, scope={"channel": "social"}, severity="warn")
+    cut = [budget("S1", 1000, 900), budget("D1", 100, 200)]
+    verdict = only(run(cut, [cap], *social))
+    assert verdict.passed
+    assert verdict.message == (
+        f"Total daily budget of channel social {exact_money(1774.85)} is over the cap {exact_money(1500)}, "
+        f"but this change lowers it from {exact_money(1874.85)}"
+    )
+
+
+def test_a_shift_that_keeps_an_over_cap_scope_total_passes_and_a_raise_fails():
+    social = (facts("S1", channel="social", daily_budget=1000.0), facts("S2", channel="social", daily_budget=874.85))
+    cap = rule("total_budget_cap", {"amount": 1500}, scope={"channel": "social"})
+    kept = only(run([budget("S1", 1000, 900), budget("S2", 874.85, 974.85)], [cap], *social))
+    assert kept.passed
+    assert kept.message.endswith("but this change does not raise it")
+    raised = only(run([budget("S2", 874.85, 900)], [cap], *social))
+    assert not raised.passed
+    assert (
+        raised.message
+        == f"Total daily budget of channel social {exact_money(1900)} is over the cap {exact_money(1500)}"
+    )
+
+
+def test_a_raise_that_stays_under_the_cap_passes_even_from_below():
+    cap = rule("total_budget_cap", {"amount": 300}, scope={"tag": "brand"})
+    brand = (facts("B1", tags=("brand",)), facts("B2", tags=("brand",)))
+    verdict = only(run([budget("B1", 100, 200)], [cap], *brand))
+    assert verdict.passed
+    assert verdict.message == f"Total daily budget of tag brand {exact_money(300)} (cap {exact_money(300)})"
+
+
+def test_the_engines_cap_members_are_the_scope_the_check_adds_up():
+    campaigns = {
+        "S1": facts("S1", channel="social"),
+        "S2": facts("S2", channel="social", status="paused"),
+        "D1": facts("D1", channel="display"),
+    }
+    cap = rule("total_budget_cap", {"amount": 150}, scope={"channel": "social"})
+    assert total_caps(campaigns, [cap]) == [(["S1"], 150.0)]
 
 
 def test_a_paused_campaign_does_not_count_against_the_cap_until_resumed():
@@ -234,7 +304,7 @@ def test_it_refuses_cutting_a_protected_campaign_but_allows_raising_it():
     brand = facts(tags=("brand",))
     cut = only(run([budget(after=80)], protect, brand))
     assert not cut.passed
-    assert cut.message == "Cuts a protected campaign (tag “brand”) from 100 to 80"
+    assert cut.message == "Cuts a protected campaign (tag “brand”) from $100 to $80.00"
     assert only(run([budget(after=130)], protect, brand)).passed
 
 
@@ -246,7 +316,7 @@ def test_it_refuses_more_money_or_a_resume_on_a_forbidden_audience():
     minors = facts(audience="minors", status="paused")
     raised = only(run([budget(after=110)], forbid, minors))
     assert not raised.passed
-    assert "rises from 100 to 110" in raised.message
+    assert "rises from $100 to $110" in raised.message
     assert not only(run([resume()], forbid, minors)).passed
     assert only(run([budget(after=60)], forbid, minors)).passed
 
@@ -537,3 +607,8 @@ def test_the_pct_rule_fails_exactly_the_moves_beyond_its_limit(before, after, pc
         assert verdict.passed
     elif moved >= allowed * (1 + 1e-6) + 1e-6:
         assert not verdict.passed
+
+
+def test_a_budget_just_over_a_limit_is_not_rounded_onto_it():
+    verdict = only(run([budget(after=2000.4)], [rule("budget_bounds", {"min": 10, "max": 2000})]))
+    assert verdict.message == "Budget $2,000.40 is above the maximum $2,000"

@@ -1,10 +1,17 @@
-"""demo_outcomes: fast-forward the demo two weeks so the pages have outcomes to show.
+"""demo_outcomes: replay a few demo decisions made two weeks ago, so the pages have outcomes to show.
 
-As the demo marketer it approves a few pending budget shifts, edits one (half
-the machine's step) and rejects one, through the review services; pushes the
-approved changes through the outbox; simulates the days that follow with the
-demo world's hidden truth under the budgets now in force; stores those days as
-an import would; and refreshes the outcomes.
+Outcomes are measured over the OUTCOME_DAYS days after a change, and those must be days that have passed. So
+the demo's decisions are made on the decision day, OUTCOME_DAYS + 1 days ago (the apply day itself counts in
+neither window), on the data that existed then; the days since are simulated under the budgets those decisions
+set, up to yesterday; and the outcomes are measured over exactly those days.
+
+On that day, with the clock showing it (decisions/demo/clock.py), it runs the engine over the data up to the
+day before, approves a few budget moves as the demo marketer, edits one (half the machine's step) and rejects
+one, through the review services, and applies them through the outbox; the proposals nobody decided expire
+three days later, as they would have. Back in the present it simulates the decision day to yesterday with the
+demo world's hidden truth under the budgets now in force (replacing what seed_demo simulated for those days
+under the old ones), stores those days as an import would, refreshes the outcomes, and runs the engine over the
+replayed days so the queue's proposals start from them.
 """
 
 from __future__ import annotations
@@ -16,26 +23,47 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import Max
 from django.utils import timezone
 
 from decisions.audit import events as audit_events
+from decisions.audit.actions import Action
 from decisions.delivery import outbox as applying
+from decisions.demo.clock import local_moment, replaying
 from decisions.demo.seed import DEMO_USERS
 from decisions.engine.simulator import World, make_world, simulate_days
 from decisions.generation import service as generating
-from decisions.models import METRIC_FIELDS, MONEY_FIELDS, Application, Campaign, DailyMetric, Outcome, Proposal, Review
+from decisions.models import (
+    METRIC_FIELDS,
+    MONEY_FIELDS,
+    Application,
+    AuditEvent,
+    Campaign,
+    DailyMetric,
+    GenerationRun,
+    Outcome,
+    Proposal,
+    Review,
+)
 from decisions.outcomes import service as outcomes
+from decisions.reports import weekly as reports
 from decisions.review import selectors
 from decisions.review import transitions as reviewing
 
 LABEL = "demo_outcomes"
+# When the replayed steps happen on the decision day: the morning run, then the reviewer, a few minutes a decision.
+RUN_AT, REVIEW_AT, MINUTES_PER_DECISION = (6, 0), (9, 30), 6
+
+
+def decision_day(today: dt.date | None = None) -> dt.date:
+    """The day the demo's decisions were made: its outcome window (the OUTCOME_DAYS after it) ends yesterday."""
+    return (today or timezone.localdate()) - dt.timedelta(days=outcomes.OUTCOME_DAYS + 1)
 
 
 class Command(BaseCommand):
     help = (
-        "Demo only: approve, edit and reject a few pending proposals as the demo marketer, apply them, "
-        f"simulate the {outcomes.OUTCOME_DAYS} days after, import those days and show the outcomes."
+        f"Demo only: replay a few decisions as the demo marketer {outcomes.OUTCOME_DAYS + 1} days ago (approve, "
+        f"edit, reject, apply), simulate the days since up to yesterday and show the outcomes."
     )
 
     def add_arguments(self, parser):
@@ -51,26 +79,26 @@ class Command(BaseCommand):
             return
         world = demo_world(seed)
         marketer = demo_marketer()
-        refuse_a_second_fast_forward()
+        refuse_a_second_replay()
+        day = decision_day()
         before = current_budgets(world)
-        generated = ensure_pending_proposals()
-        if generated:
-            self.stdout.write(f"Generated {generated} proposals to decide.")
-        decided = decide(marketer, approve=approve)
+        filled = fill_days_before(world, day, budgets=before)
+        if filled:
+            self.stdout.write(f"Simulated {filled:,} daily rows up to {day - dt.timedelta(days=1)} first.")
+        run, decided = replay_decisions(marketer, day=day, approve=approve)
+        self.stdout.write(f"On {day}: run #{run.pk} proposed {run.counts.get('proposals', 0)}; decided:")
         for proposal, decision in decided:
             self.stdout.write(f"  {decision:<8} #{proposal.pk} {proposal.get_kind_display()}: {_moves(proposal)}")
-        applied = apply_pending([p for p, decision in decided if decision != Review.Decision.REJECTED])
+        applied = Proposal.objects.filter(pk__in=[p.pk for p, _ in decided], status=Proposal.Status.APPLIED).count()
         self.stdout.write(f"Applied {applied} of them through the outbox.")
-        first, last, rows = simulate_following_days(world, before=before)
+        first, last, rows = simulate_following_days(world, day)
         self.stdout.write(f"Simulated {rows:,} daily rows, {first} to {last}, under the budgets now in force.")
         counts = outcomes.outcomes_refresh()
         self.stdout.write(f"Outcomes: {counts}")
-        # Seen from the demo's new present, two simulated weeks on, those changes were made 14 days ago:
-        # the cooldown guardrail should not warn on every campaign the demo touched.
-        Campaign.objects.filter(last_changed_at__isnull=False).update(
-            last_changed_at=F("last_changed_at") - dt.timedelta(days=outcomes.OUTCOME_DAYS)
-        )
         self.print_outcomes([p for p, _ in decided])
+        latest = propose_from_today()
+        self.stdout.write(f"Run #{latest.pk} proposed {latest.counts.get('proposals', 0)} from the days since.")
+        self.stdout.write(f"The weekly report of {reports.iso_week(day)} shows these decisions and their outcomes.")
 
     def print_outcomes(self, proposals: list[Proposal]) -> None:
         for outcome in Outcome.objects.filter(proposal__in=proposals).select_related("proposal__review"):
@@ -103,13 +131,17 @@ def demo_marketer():
     return user
 
 
-def refuse_a_second_fast_forward() -> None:
-    # The days after today would already be simulated under the old budgets.
+def refuse_a_second_replay() -> None:
+    # The days since the decision day are already simulated under the decisions' budgets.
+    replayed = AuditEvent.objects.filter(action=Action.DATA_IMPORTED, actor_label=LABEL).order_by("id").first()
+    if replayed is not None:
+        raise CommandError(
+            f"The demo's decisions were already replayed ({timezone.localtime(replayed.created_at):%Y-%m-%d}): "
+            "demo_outcomes replays them once, on a freshly seeded demo."
+        )
     last = DailyMetric.objects.aggregate(last=Max("date"))["last"]
     if last is None or last >= timezone.localdate():
-        raise CommandError(
-            f"The demo data already runs to {last}: demo_outcomes fast-forwards a freshly seeded demo once."
-        )
+        raise CommandError(f"The demo data runs to {last}: demo_outcomes needs seed_demo's days, up to yesterday.")
 
 
 def current_budgets(world: World) -> dict[str, float]:
@@ -120,40 +152,64 @@ def current_budgets(world: World) -> dict[str, float]:
     return {ext: 0.0 if status == Campaign.Status.PAUSED else float(budget) for ext, budget, status in rows}
 
 
-def ensure_pending_proposals() -> int:
-    """Run the engine in process when nothing is pending, so the demo never waits for a worker."""
-    if selectors.queue_proposals().exists():
-        return 0
-    run = generating.generation_start(force=True).run
+def fill_days_before(world: World, day: dt.date, *, budgets: dict[str, float]) -> int:
+    """A demo seeded long ago ends before the decision day: simulate the gap on the budgets of the time."""
+    first = DailyMetric.objects.aggregate(last=Max("date"))["last"] + dt.timedelta(days=1)
+    return _simulate(world, first, day - dt.timedelta(days=1), budgets) if first < day else 0
+
+
+def replay_decisions(marketer, *, day: dt.date, approve: int) -> tuple[GenerationRun, list[tuple[Proposal, str]]]:
+    """On the decision day: the morning run over the days before, the marketer's decisions, the applies, and
+    (three days on) the expiry of what nobody decided."""
+    with replaying(local_moment(day, *RUN_AT)) as clock:
+        run = run_engine(window_end=day - dt.timedelta(days=1), force=True)
+        clock.set(local_moment(day, *REVIEW_AT))
+        decided = decide(marketer, run=run, approve=approve, clock=clock, day=day)
+        apply_pending([p for p, decision in decided if decision != Review.Decision.REJECTED])
+        expiry = Proposal.objects.filter(run=run, status=Proposal.Status.PENDING).aggregate(last=Max("expires_at"))
+        if expiry["last"] is not None:
+            clock.set(expiry["last"] + dt.timedelta(minutes=1))
+            reviewing.proposal_expire_due()
+    for proposal, _ in decided:
+        proposal.refresh_from_db()
+    return run, decided
+
+
+def run_engine(*, window_end: dt.date | None = None, force: bool = False) -> GenerationRun:
+    """The engine in process, so the demo never waits for a worker."""
+    run = generating.generation_start(force=force, window_end=window_end).run
     chunks = generating.plan_chunks(run)
     results = [generating.fit_chunk(run_id=run.pk, campaign_ids=ids) for ids in chunks]
-    run = generating.generation_finish(run_id=run.pk, chunk_results=results)
-    return run.counts.get("proposals", 0)
+    return generating.generation_finish(run_id=run.pk, chunk_results=results)
 
 
 def _halved(proposal: Proposal) -> list[dict]:
     return [{**c, "to": round(c["from"] + (c["to"] - c["from"]) / 2, 2)} for c in proposal.changes]
 
 
-def decide(marketer, *, approve: int) -> list[tuple[Proposal, str]]:
-    """Approve the best budget moves, edit the next one, reject the least promising proposal of the queue."""
-    queue = list(selectors.queue_proposals())
+def decide(marketer, *, run: GenerationRun, approve: int, clock, day: dt.date) -> list[tuple[Proposal, str]]:
+    """Approve the run's best budget moves, edit the next one, reject its least promising proposal."""
+    queue = list(selectors.queue_proposals().filter(run=run))
     if not queue:
         return []
     last = queue.pop()
     plan = [Review.Decision.APPROVED] * approve + [Review.Decision.EDITED]
     decided = []
+
+    def moment() -> None:
+        # A few minutes a decision, as a person reading each one would take.
+        clock.set(local_moment(day, *REVIEW_AT) + dt.timedelta(minutes=MINUTES_PER_DECISION * (len(decided) + 1)))
+
     for proposal in queue:
         if len(decided) == len(plan):
             break
-        if all(c["field"] == "daily_budget" for c in proposal.changes) and _decide(
-            proposal, plan[len(decided)], marketer
-        ):
-            decided.append((proposal, plan[len(decided)]))
+        if all(c["field"] == "daily_budget" for c in proposal.changes):
+            moment()
+            if _decide(proposal, plan[len(decided)], marketer):
+                decided.append((proposal, plan[len(decided)]))
+    moment()
     if _decide(last, Review.Decision.REJECTED, marketer):
         decided.append((last, Review.Decision.REJECTED))
-    for proposal, _ in decided:
-        proposal.refresh_from_db()
     return decided
 
 
@@ -169,7 +225,7 @@ def _decide(proposal: Proposal, decision: str, marketer) -> bool:
         else:
             reviewing.proposal_reject(proposal=proposal, actor=marketer, reason_code="strategy", note="Demo")
     except (reviewing.GuardrailGate, reviewing.InvalidTransition, PermissionDenied):
-        return False  # guardrails say a person must look closer: leave it in the queue
+        return False  # guardrails say a person must look closer, or another decision moved it: leave it
     return True
 
 
@@ -180,23 +236,27 @@ def apply_pending(proposals: list[Proposal]) -> int:
     return Proposal.objects.filter(pk__in=[p.pk for p in proposals], status=Proposal.Status.APPLIED).count()
 
 
-def simulate_following_days(world: World, *, before: dict[str, float]) -> tuple[dt.date, dt.date, int]:
-    """Days up to yesterday on the old budgets, today and the outcome window on the new ones."""
-    today = timezone.localdate()
-    first = DailyMetric.objects.aggregate(last=Max("date"))["last"] + dt.timedelta(days=1)
-    last = today + dt.timedelta(days=outcomes.OUTCOME_DAYS)
-    spans = [(first, today - dt.timedelta(days=1), before), (max(first, today), last, current_budgets(world))]
+def simulate_following_days(world: World, day: dt.date) -> tuple[dt.date, dt.date, int]:
+    """The decision day to yesterday on the budgets now in force, replacing what seed_demo simulated there."""
+    last = timezone.localdate() - dt.timedelta(days=1)
+    rows = _simulate(world, day, last, current_budgets(world))
+    return day, last, rows
+
+
+def _simulate(world: World, first: dt.date, last: dt.date, budgets: dict[str, float]) -> int:
     ids = dict(Campaign.objects.values_list("external_id", "pk"))
-    rows = 0
+    history = simulate_days(world, budgets=budgets, start_date=first, days=(last - first).days + 1)
     with transaction.atomic():
-        for start, end, budgets in spans:
-            if start <= end:
-                history = simulate_days(world, budgets=budgets, start_date=start, days=(end - start).days + 1)
-                rows += _upsert(history.rows(world), ids)
+        rows = _upsert(history.rows(world), ids)
         audit_events.data_simulated(
             label=LABEL, filename="(simulated by demo_outcomes)", rows=rows, first=first, last=last
         )
-    return first, last, rows
+    return rows
+
+
+def propose_from_today() -> GenerationRun:
+    """A run over the replayed days: the queue's proposals start from the budgets and days the replay left."""
+    return run_engine(force=True)
 
 
 def _upsert(rows, ids: dict[str, int]) -> int:

@@ -8,6 +8,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from objectives import campaign_scopes
 from objectives.policy import PolicyError, export_policy_json, import_policy, parse_policy, plan_import, policy_version
 
 
@@ -43,9 +44,9 @@ class Command(BaseCommand):
     def _import(self, file: str, reason: str | None, username: str | None, dry_run: bool) -> None:
         actor = self._actor(username)
         try:
-            policy = parse_policy(self._read(file))
+            policy = parse_policy(self._read(file), known=campaign_scopes.known_campaigns())
         except PolicyError as error:
-            lines = "\n".join(f"  {problem}" for problem in error.errors)
+            lines = "\n".join(f"  {problem}" for problem in error.named)
             raise CommandError(f"{file} is not a valid policy; nothing changed.\n{lines}") from None
         for warning in policy.warnings:
             self.stderr.write(f"warning: {warning}")
@@ -77,6 +78,10 @@ class Command(BaseCommand):
 
     def _report(self, plan, *, heading: str) -> None:
         self.stdout.write(f"{heading}: {plan.summary()}.")
+        for line in plan.objective_changes:
+            self.stdout.write(f"  {'objective':<12}{line}")
         for label, names in (("created", plan.created), ("updated", plan.updated), ("deactivated", plan.deactivated)):
             for name in names:
                 self.stdout.write(f"  {label:<12}{name}")
+                for line in plan.details.get(name, []):
+                    self.stdout.write(f"  {'':<12}  {line}")

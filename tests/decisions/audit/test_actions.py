@@ -42,6 +42,8 @@ STORED_NAMES = {
     "generation.succeeded",
     "generation.failed",
     "data.imported",
+    "campaign.archived",
+    "campaign.restored",
     "learning.retrained",
     "role.granted",
 }
@@ -91,23 +93,47 @@ def test_every_action_the_code_writes_or_filters_on_is_registered():
     assert problems == []
 
 
-def test_the_overrides_are_the_designs():
-    # An edit, a rejection, approving over a guardrail (warn or block), an expiry, a rollback (DESIGN.md).
+def test_the_overrides_are_decisions_that_depart_from_the_machine():
+    # An edit, a rejection, approving over a guardrail (warn or block), a rollback. An expiry is no decision:
+    # nobody looked, so it is neither "as proposed" nor an override (History and the report count it apart).
     assert set(actions.OVERRIDE_ACTIONS) == {
         Action.PROPOSAL_EDITED,
         Action.PROPOSAL_REJECTED,
         Action.PROPOSAL_OVERRIDE_WARN,
         Action.PROPOSAL_OVERRIDE_BLOCK,
-        Action.PROPOSAL_EXPIRED,
         Action.PROPOSAL_ROLLED_BACK,
     }
     assert set(actions.GUARDRAIL_OVERRIDE_ACTIONS) == {Action.PROPOSAL_OVERRIDE_WARN, Action.PROPOSAL_OVERRIDE_BLOCK}
 
 
+def test_a_proposal_leaves_the_queue_by_four_decisions_or_two_ways_that_are_none():
+    assert set(actions.DECISION_ACTIONS) == {
+        Action.PROPOSAL_APPROVED,
+        Action.PROPOSAL_EDITED,
+        Action.PROPOSAL_REJECTED,
+        Action.PROPOSAL_AUTO_APPROVED,
+    }
+    assert set(actions.PERSON_DECISION_ACTIONS) == set(actions.DECISION_ACTIONS) - {Action.PROPOSAL_AUTO_APPROVED}
+    assert set(actions.EXIT_ACTIONS) - set(actions.DECISION_ACTIONS) == {
+        Action.PROPOSAL_EXPIRED,
+        Action.PROPOSAL_SUPERSEDED,
+    }
+
+
 def test_the_report_counts_the_registrys_overrides():
-    assert set(weekly.OVERRIDING) | set(weekly.GUARDRAIL_OVERRIDES) == set(actions.OVERRIDE_ACTIONS)
-    assert set(weekly.OVERRIDING) <= set(weekly.DECISIONS)  # each counted once, as a decision
-    assert not set(weekly.GUARDRAIL_OVERRIDES) & set(weekly.DECISIONS)  # a flag on a decision, not one
+    # Each override once: a decision that is one (edit, rejection), or a flag on a decision (guardrail, rollback).
+    flags = set(weekly.GUARDRAIL_OVERRIDES) | {Action.PROPOSAL_ROLLED_BACK}
+    assert set(weekly.OVERRIDING) | flags == set(actions.OVERRIDE_ACTIONS)
+    assert set(weekly.OVERRIDING) <= set(weekly.DECISIONS)
+    assert not flags & set(weekly.DECISIONS)
+    assert set(weekly.DECISIONS) == set(actions.DECISION_ACTIONS)
+
+
+def test_history_and_the_report_name_the_same_exits():
+    assert list(history.EXIT_LABELS) == list(actions.EXITS)
+    assert [code for code, _ in history_filters.DECISIONS] == list(actions.EXITS)
+    for code in actions.EXITS:
+        history.exit_q(code)  # every exit has a condition History can filter and count on
 
 
 def test_history_filters_and_badges_offer_the_registrys_overrides():

@@ -12,7 +12,7 @@ from tests.factories import ProposalFactory, marketer, viewer
 pytestmark = pytest.mark.django_db
 
 EXPECTED = {"metric": "pipeline_value", "per": "week", "mean": 120.0, "low": 80.0, "high": 160.0}
-EXPECTED_LINE = "Expected pipeline_value 120 per week (range 80 to 160)"
+EXPECTED_LINE = "Expected +$120/week (80% range +$80.00 to +$160) of pipeline value"
 
 
 def test_the_timeline_is_the_proposals_own_events_oldest_first():
@@ -39,7 +39,7 @@ def test_the_expected_impact_is_read_under_its_new_key_and_its_old_one(key):
     audit.record(action="proposal.created", proposal=proposal, machine_payload={"changes": changes, key: EXPECTED})
     (created,) = timeline.proposal_timeline(proposal)
     assert created.summary == "Proposed by the engine"
-    assert created.details == ["C1 daily budget: 100 → 120", EXPECTED_LINE]
+    assert created.details == ["C1 daily budget: $100 → $120", EXPECTED_LINE]
 
 
 def test_an_action_this_version_does_not_know_shows_its_stored_name():

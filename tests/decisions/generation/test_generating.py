@@ -184,7 +184,11 @@ def test_export_of_an_empty_status_is_an_empty_list():
     assert json.loads(out.getvalue()) == []
 
 
-def test_a_run_hands_qualifying_proposals_to_the_auto_approval_policy(world, django_capture_on_commit_callbacks):
+def test_a_run_hands_qualifying_proposals_to_the_auto_approval_policy(
+    world, settings, django_capture_on_commit_callbacks
+):
+    # No value floor: the small, riskier shift this world also yields must reach the queue to be left there.
+    settings.WAYPOINT_MIN_WEEKLY_VALUE = 0
     objective_services.guardrail_update(guardrail=Guardrail.objects.get(kind="cooldown"), is_active=False, reason="x")
     # With moves capped at 5%, the engine proposes small shifts; the policy takes those with P(loss) ≤ 0.2.
     cap = Guardrail.objects.get(kind="max_budget_change_pct")

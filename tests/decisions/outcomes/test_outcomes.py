@@ -9,9 +9,10 @@ from django_celery_beat.models import PeriodicTask
 
 from decisions.data.tasks import import_performance_file
 from decisions.delivery import outbox as applying
+from decisions.engine.estimates import estimate_per_week
 from decisions.models import Application, DailyMetric, ImportRun, Outcome, Proposal
 from decisions.outcomes import service as outcomes
-from decisions.outcomes.service import Windows, estimate_per_week, portfolio_growth, verdict_for
+from decisions.outcomes.service import Windows, portfolio_growth, verdict_for
 from decisions.review import kinds
 from decisions.review import transitions as reviewing
 from tests.factories import CampaignFactory, ProposalFactory, marketer

@@ -31,8 +31,8 @@ def test_it_sends_an_html_email_with_a_text_part_to_each_subscriber():
 
     assert sorted(m.to[0] for m in mail.outbox) == [ann.email, bob.email]
     message = mail.outbox[0]
-    assert message.subject == f"Waypoint override report {scripted.week}: 70% of 10 decisions overridden"
-    assert "Override rate: 70% (7 overrides of 10 decisions)" in message.body
+    assert message.subject == f"Waypoint override report {scripted.week}: 75% of 8 decisions overridden"
+    assert "Override rate: 75% (6 overrides of 8 decisions)" in message.body
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html" and "Board approved the launch budget" in html
     assert all(d.sent_at is not None for d in ReportDelivery.objects.all())

@@ -16,8 +16,9 @@ Shared by the report, page and email tests. What happens this week:
     auto       search   budget_change  now       auto-approved by the policy
     old        search   budget_change  now       superseded by a newer proposal (not a decision)
 
-Decisions 10 (approved 4, edited 2, rejected 1, expired 1, auto 1, rolled back 1); overrides 7 (edit, edit2,
-reject, expire, warn, block, rollback). A week earlier: one approval and one rejection (2 decisions, 1 override).
+Decisions 8 (approved as proposed 4 — approve, warn, block, rollback —, edited 2, rejected 1, auto 1); the expiry
+and the supersession left the queue undecided. Overrides 6 (edit, edit2, reject, warn, block, and the approval
+later rolled back). A week earlier: one approval and one rejection (2 decisions, 1 override).
 """
 
 from __future__ import annotations
@@ -159,8 +160,9 @@ def _outcomes(p: dict[str, Proposal]) -> None:
 def _last_week(week: str) -> None:
     start, _ = week_bounds(week)
     at = start - dt.timedelta(days=3)
-    past_event(action="proposal.approved", proposal=ProposalFactory(), at=at)
-    past_event(action="proposal.rejected", proposal=ProposalFactory(), at=at + dt.timedelta(hours=1))
+    past_event(action="proposal.approved", proposal=ProposalFactory(status=Proposal.Status.APPROVED), at=at)
+    rejected = ProposalFactory(status=Proposal.Status.REJECTED)
+    past_event(action="proposal.rejected", proposal=rejected, at=at + dt.timedelta(hours=1))
 
 
 # --- the tests -----------------------------------------------------------------------------------------------
@@ -192,38 +194,37 @@ def test_it_counts_each_kind_of_decision_of_the_week(report):
         "rolled_back": 1,
         "override_warn": 1,
         "override_block": 1,
-        "decisions": 10,
-        "overrides": 7,
+        "decisions": 8,
+        "overrides": 6,
     }
-    assert report["override_rate"] == 0.7
+    assert report["override_rate"] == 0.75
 
 
 def test_it_breaks_the_override_rate_down_by_kind_channel_and_reviewer(report):
     by = report["override_rate_by"]
     assert by["kind"] == [
-        {"key": "budget_change", "decisions": 9, "overrides": 6, "rate": 0.6667},
-        {"key": "pause", "decisions": 1, "overrides": 1, "rate": 1.0},
+        {"key": "budget_change", "decisions": 7, "overrides": 5, "rate": 0.7143, "few": False},
+        {"key": "pause", "decisions": 1, "overrides": 1, "rate": 1.0, "few": True},
     ]
     assert by["channel"] == [
-        {"key": "search", "decisions": 6, "overrides": 3, "rate": 0.5},
-        {"key": "social", "decisions": 4, "overrides": 4, "rate": 1.0},
+        {"key": "search", "decisions": 5, "overrides": 3, "rate": 0.6, "few": False},
+        {"key": "social", "decisions": 3, "overrides": 3, "rate": 1.0, "few": True},
     ]
-    # People only: the expiry (system) and the policy's approval are nobody's review.
+    # People only: the policy's approval is nobody's review; a rollback flags the approval it reverses.
     assert by["reviewer"] == [
-        {"key": "mia", "decisions": 4, "overrides": 2, "rate": 0.5},
-        {"key": "noah", "decisions": 3, "overrides": 3, "rate": 1.0},
-        {"key": "ada", "decisions": 1, "overrides": 1, "rate": 1.0},
+        {"key": "mia", "decisions": 3, "overrides": 2, "rate": 0.6667, "few": True},
+        {"key": "noah", "decisions": 3, "overrides": 3, "rate": 1.0, "few": True},
+        {"key": "ada", "decisions": 1, "overrides": 1, "rate": 1.0, "few": True},
     ]
 
 
 def test_override_rates_by_reason_add_up_to_the_overall_rate(report):
     by_reason = report["override_rate_by"]["reason"]
     assert by_reason == [
-        {"key": "approved over a guardrail", "overrides": 2, "rate": 0.2},
-        {"key": "edited", "overrides": 2, "rate": 0.2},
-        {"key": "expired unreviewed", "overrides": 1, "rate": 0.1},
-        {"key": "rejected: strategy", "overrides": 1, "rate": 0.1},
-        {"key": "rolled back", "overrides": 1, "rate": 0.1},
+        {"key": "approved over a guardrail", "overrides": 2, "rate": 0.25},
+        {"key": "edited", "overrides": 2, "rate": 0.25},
+        {"key": "approved, later rolled back", "overrides": 1, "rate": 0.125},
+        {"key": "rejected: strategy", "overrides": 1, "rate": 0.125},
     ]
     assert sum(row["overrides"] for row in by_reason) == report["counts"]["overrides"]
 
@@ -237,6 +238,7 @@ def test_it_reports_each_guardrail_that_flagged_or_was_overridden(report):
             "approved_over_warn": 0,
             "approved_over_block": 1,
             "rate": 1.0,
+            "few": True,
         },
         {
             "key": "Cap search moves",
@@ -245,6 +247,7 @@ def test_it_reports_each_guardrail_that_flagged_or_was_overridden(report):
             "approved_over_warn": 1,
             "approved_over_block": 0,
             "rate": 1.0,
+            "few": True,
         },
     ]
 
@@ -274,26 +277,33 @@ def test_time_to_decision_counts_people_decisions_from_creation(report):
 
 def test_outcomes_say_whether_the_machine_or_the_human_was_right(report):
     outcomes = report["outcomes"]
-    assert outcomes["followed"] == {
+    followed = {key: value for key, value in outcomes["followed"].items() if key != "by_metric"}
+    assert followed == {
         "decisions": 5,
         "known": 1,
         "hit": 1,
         "above": 0,
         "below": 0,
         "mean_error": 50.0,
+        "metric": "pipeline_value",
         "not_yet_known": 4,
     }
     # edit: 80 vs 60 (+20), reject: 0 vs -30 (+30), edit2: 10 vs 40 (-30).
-    assert outcomes["overridden"] == {
+    overridden = {key: value for key, value in outcomes["overridden"].items() if key != "by_metric"}
+    assert overridden == {
         "decisions": 3,
         "known": 3,
         "human_right": 2,
         "machine_right": 1,
         "tie": 0,
-        "mean_gap": 6.6667,
+        "mean_gap": 6.67,
         "total_gap": 20.0,
+        "metric": "pipeline_value",
         "not_yet_known": 0,
     }
+    # In the objective's unit, per week: never a bare number.
+    [row] = outcomes["overridden"]["by_metric"]
+    assert (row["unit"], row["mean_gap_text"], row["total_gap_text"]) == ("USD", "+$6.67/week", "+$20.00/week")
 
 
 def test_the_trend_covers_this_week_and_the_four_before(report, scripted):
@@ -306,7 +316,7 @@ def test_the_trend_covers_this_week_and_the_four_before(report, scripted):
         "overrides": 1,
         "override_rate": 0.5,
     }
-    assert report["trend"][-1]["decisions"] == 10 and report["trend"][-1]["override_rate"] == 0.7
+    assert report["trend"][-1]["decisions"] == 8 and report["trend"][-1]["override_rate"] == 0.75
     assert [row["decisions"] for row in report["trend"][:3]] == [0, 0, 0]
 
 
@@ -327,14 +337,14 @@ def test_an_empty_week_has_zero_counts_and_no_rates(db):
 def test_the_report_is_plain_json(report):
     import json
 
-    assert json.loads(reports.to_json(report))["counts"]["overrides"] == 7
+    assert json.loads(reports.to_json(report))["counts"]["overrides"] == 6
     assert "override" in report["definitions"]
 
 
 def test_the_csv_has_one_figure_per_row(report):
     lines = reports.to_csv(report).splitlines()
     assert lines[0] == "week,section,dimension,key,metric,value"
-    assert f"{report['week']},counts,,,overrides,7" in lines
+    assert f"{report['week']},counts,,,overrides,6" in lines
     assert f"{report['week']},override_rate_by,channel,social,rate,1.0" in lines
 
 
@@ -367,8 +377,8 @@ def test_the_command_prints_the_report_as_json_csv_or_html(scripted):
         call_command("override_report", week=scripted.week, format=fmt, stdout=out)
         return out.getvalue()
 
-    assert json.loads(run("json"))["counts"]["overrides"] == 7
-    assert f"{scripted.week},counts,,,decisions,10" in run("csv").splitlines()
+    assert json.loads(run("json"))["counts"]["overrides"] == 6
+    assert f"{scripted.week},counts,,,decisions,8" in run("csv").splitlines()
     assert "Board approved the launch budget" in run("html")
 
 
@@ -414,3 +424,15 @@ def test_the_report_lists_guardrails_silent_for_90_days_as_candidates_to_retire(
     GuardrailFactory(name="Too new to judge")
     report = reports.weekly_report(reports.iso_week(timezone.now()))
     assert [g["name"] for g in report["stale_guardrails"]] == ["Never fires"]
+
+
+@pytest.mark.django_db
+def test_a_change_applied_on_two_platforms_counts_as_one_applied_proposal():
+    proposal = ProposalFactory(status=Proposal.Status.APPLIED)
+    for platform in ("google_ads", "meta"):
+        audit.record(
+            action="application.succeeded",
+            proposal=proposal,
+            machine_payload={"direction": "apply", "platform": platform, "changes": proposal.changes},
+        )
+    assert reports.weekly_report(iso_week(timezone.localdate()))["counts"]["applied"] == 1

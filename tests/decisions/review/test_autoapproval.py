@@ -163,18 +163,19 @@ def test_everyone_can_read_the_policy_page(client):
     assert b"Save policy" not in response.content
 
 
-def test_an_admin_turns_it_on_from_the_page(client):
+def test_an_admin_sees_a_preview_then_turns_it_on_from_the_page(client):
     client.force_login(guardrail_admin())
-    response = client.post(
-        reverse("decisions:auto-approval-update"),
-        {
-            "is_enabled": "on",
-            "max_change_pct": "5",
-            "max_p_loss": "0.05",
-            "kinds": ["budget_change"],
-            "reason": "pilot on search",
-        },
-    )
+    form = {
+        "is_enabled": "on",
+        "max_change_pct": "5",
+        "max_p_loss": "0.05",
+        "kinds": ["budget_change"],
+        "reason": "pilot on search",
+    }
+    preview = client.post(reverse("decisions:auto-approval-update"), form)
+    assert preview.status_code == 200 and b"With these limits it would approve" in preview.content
+    assert not autoapproval.current_policy().is_enabled and not AuditEvent.objects.exists()
+    response = client.post(reverse("decisions:auto-approval-update"), {**form, "confirm": "1"})
     assert response.status_code == 302
     assert autoapproval.current_policy().is_enabled
     assert AuditEvent.objects.filter(action="auto_approval.changed").exists()

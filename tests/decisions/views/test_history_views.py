@@ -99,7 +99,7 @@ def test_a_plain_approval_is_marked_as_proposed_not_as_an_override(as_viewer):
     approved()
     html = as_viewer.get(HISTORY).content.decode()
     assert '<span class="badge pass">As proposed</span>' in html
-    assert "<strong>0</strong> of them overridden (0%)" in html
+    assert "<strong>0</strong> of the 1 decision overridden (0%)" in html
 
 
 @pytest.mark.parametrize("make_user", [viewer, marketer, guardrail_admin])
@@ -203,15 +203,16 @@ def test_a_malformed_date_is_reported_and_ignored(as_viewer):
     assert rows(response) == {proposal.pk}
 
 
-def test_overrides_only_keeps_edits_rejections_expiries_and_guardrail_overrides(as_viewer):
-    plain = approved()
-    overrides = {edited().pk, rejected().pk, expired().pk}
+def test_overrides_only_keeps_edits_rejections_and_guardrail_overrides_not_expiries(as_viewer):
+    # An expiry is no decision (decisions/audit/actions.py): neither "as proposed" nor an override.
+    plain, nobody_decided = approved(), expired()
+    overrides = {edited().pk, rejected().pk}
     budget_limit(pct=10, severity="warn")
     over_warning = ProposalFactory()  # moves 100 → 120: 20 % against a 10 % warning
     reviewing.proposal_approve(proposal=over_warning, actor=marketer(), confirm_warnings=True)
     listed = rows(as_viewer.get(HISTORY, {"override": "any"}))
     assert listed == overrides | {over_warning.pk}
-    assert plain.pk not in listed
+    assert plain.pk not in listed and nobody_decided.pk not in listed
 
 
 def test_it_filters_by_one_override_kind_and_badges_a_block_override(as_viewer):
@@ -244,7 +245,7 @@ def test_the_summary_counts_all_matching_proposals_not_just_the_page(as_viewer):
     rejected()
     html = as_viewer.get(HISTORY).content.decode()
     assert "<strong>4</strong> proposals out of the queue" in html
-    assert "<strong>1</strong> of them overridden (25%)" in html
+    assert "<strong>1</strong> of the 4 decisions overridden (25%)" in html
 
 
 # --- htmx, pagination, queries ---------------------------------------------------------
@@ -286,13 +287,14 @@ def test_the_page_reads_a_fixed_number_of_queries_however_many_rows(as_viewer, d
         edited()
         rejected()
         expired()
-    with django_assert_max_num_queries(12) as few:
+    # The page's own reads (with the campaigns' names for every row at once), the nav's and the filters'.
+    with django_assert_max_num_queries(14) as few:
         as_viewer.get(HISTORY)
     for _ in range(8):
         edited()
         rejected()
         expired()
-    with django_assert_max_num_queries(12) as many:
+    with django_assert_max_num_queries(14) as many:
         as_viewer.get(HISTORY)
     assert len(many.captured_queries) == len(few.captured_queries)
 
@@ -322,6 +324,9 @@ def test_the_csv_has_the_documented_columns_and_one_row_per_proposal(as_viewer):
         "final_changes",
         "expected_mean",
         "p_loss",
+        "outcome",
+        "realised_per_week",
+        "outcome_metric",
     ]
     campaign = proposal.changes[0]["campaign"]
     assert row["proposal_id"] == str(proposal.pk)
@@ -375,11 +380,11 @@ def test_the_timeline_runs_from_creation_to_outcome_in_plain_words():
     assert [e.is_override for e in events] == [False, True]
     assert events[1].diff == [
         {
-            "campaign": proposal.changes[0]["campaign"],
+            "campaign": proposal.campaign.name,
             "field": "daily budget",
-            "current": "100",
-            "machine": "120",
-            "human": "105",
+            "current": "$100",
+            "machine": "$120",
+            "human": "$105",
             "changed": True,
         }
     ]
@@ -388,7 +393,7 @@ def test_the_timeline_runs_from_creation_to_outcome_in_plain_words():
 def test_the_timeline_partial_shows_the_machine_and_human_values_of_an_edit():
     proposal = edited(to=105.0, note="Budget freeze next week")
     html = render_to_string("decisions/timeline.html#timeline", {"events": timeline.proposal_timeline(proposal)})
-    assert "<del>120</del>" in html and "<ins>105</ins>" in html
+    assert "<del>$120</del>" in html and "<ins>$105</ins>" in html
     assert "Budget freeze next week" in html
     assert '<span class="badge warn">override</span>' in html
     assert "<html" not in html

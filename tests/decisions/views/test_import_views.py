@@ -214,3 +214,21 @@ def test_the_task_reruns_an_interrupted_run(tmp_path):
     ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.RUNNING)
     assert import_performance_file(run.pk) == "succeeded"
     assert DailyMetric.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_a_failed_import_shows_a_failed_state_not_a_progress_bar(admin_client):
+    response = admin_client.post(FORM_URL, {"file": upload("bad_rows.csv")}, follow=True)
+    fragment = admin_client.get(run_url(ImportRun.objects.get()), HTTP_HX_REQUEST="true").content
+    for page in (response.content, fragment):
+        assert b'class="card run-status status-failed"' in page
+        assert b"Import failed" in page and b"Nothing was written." in page
+        assert b"<progress" not in page and b"hx-trigger" not in page
+
+
+@pytest.mark.django_db
+def test_a_failed_import_without_reported_rows_says_what_to_do(admin_client):
+    run = ImportRun.objects.create(filename="big.csv", size_bytes=1000, bytes_read=990, status=ImportRun.Status.FAILED)
+    page = admin_client.get(run_url(run)).content
+    assert b"Import failed" in page and b"<progress" not in page
+    assert b"The import stopped before it could say why." in page

@@ -28,7 +28,7 @@ def test_the_page_shows_the_weeks_figures_and_chart_data(client, reader):
     response = client.get(URL, {"week": scripted.week})
     assert response.status_code == 200
     html = response.content.decode()
-    assert "70%" in html  # the override rate, 7 of 10 decisions
+    assert "75%" in html  # the override rate, 6 of 8 decisions
     assert "Board approved the launch budget" in html
     assert "chart-4.6.1.umd.js" in html
     charts = json.loads(html.split('id="report-charts" type="application/json">')[1].split("</script>")[0])

@@ -1,0 +1,168 @@
+"""What was decided, wherever a decided proposal appears: the reviewer's values beside the machine's, and the
+weekly impact re-estimated for them (labelled so); the edit form says the same live, as the reviewer types.
+
+The curves are straight lines, so every figure below can be worked out by hand: campaign A returns $1 a
+dollar (band $0.80–$1.20), B $3 (band $2–$4). The machine moves $20/day from A to B: +$40 a day, +$280 a week.
+"""
+
+import html
+import json
+
+import pytest
+from django.urls import reverse
+
+from decisions.engine.estimates import Estimate, reestimate
+from decisions.models import Proposal
+from decisions.review import exporting, kinds
+from decisions.review import transitions as reviewing
+from objectives import formatting
+from tests.decisions.views.review_support import HTMX, url
+from tests.factories import CampaignFactory, ProposalFactory, marketer
+
+pytestmark = pytest.mark.django_db
+
+
+def linear(campaign: str, slope: float, low: float, high: float) -> dict:
+    spend = [0.0, 100.0, 200.0, 300.0]
+    return {
+        "campaign": campaign,
+        "spend": spend,
+        "value": [slope * s for s in spend],
+        "low": [low * s for s in spend],
+        "high": [high * s for s in spend],
+        "marginal": slope,
+    }
+
+
+@pytest.fixture
+def shift() -> Proposal:
+    giver = CampaignFactory(name="Display – Prospecting", external_id="SIM-0028", channel="display", daily_budget=143)
+    taker = CampaignFactory(name="Search – Brand", external_id="SIM-0020", channel="search")
+    return ProposalFactory(
+        kind=kinds.BUDGET_SHIFT.name,
+        campaign=taker,
+        changes=[
+            {"campaign": giver.external_id, "field": "daily_budget", "from": 143.0, "to": 123.0},
+            {"campaign": taker.external_id, "field": "daily_budget", "from": 100.0, "to": 120.0},
+        ],
+        evidence={"curves": [linear(giver.external_id, 1.0, 0.8, 1.2), linear(taker.external_id, 3.0, 2.0, 4.0)]},
+        expected_mean=280.0,
+        expected_low=100.0,
+        expected_high=460.0,
+        p_loss=0.05,
+    )
+
+
+# The reviewer cuts the giver to 113 instead of 123 and keeps the taker's +20: −$10/day net, −30 + 60 a day.
+REVIEWER = {"change_0": "113", "change_1": "120"}
+
+
+def reviewer_estimate(proposal: Proposal) -> Estimate:
+    final = [{**proposal.changes[0], "to": 113.0}, proposal.changes[1]]
+    machine = Estimate(proposal.expected_mean, proposal.expected_low, proposal.expected_high, proposal.p_loss)
+    return reestimate(final, evidence=proposal.evidence, machine_changes=proposal.changes, machine=machine)
+
+
+def edit_and_approve(client, proposal: Proposal, values: dict = REVIEWER) -> str:
+    response = client.post(url("proposal-edit", proposal.pk), values, **HTMX)
+    assert response.status_code == 200
+    return text_of(response)
+
+
+def text_of(response) -> str:
+    """The page as a reader gets it: entities decoded, so apostrophes read the same from templates and values."""
+    return html.unescape(response.content.decode())
+
+
+# --- after the decision ---------------------------------------------------------------------------------
+
+
+def test_the_redrawn_row_shows_the_reviewers_values_and_the_re_estimate(client, reviewer, shift):
+    row = edit_and_approve(client, shift)
+    estimate = reviewer_estimate(shift)
+    assert estimate.mean == 210.0  # (−30 + 60) × 7
+    assert '$143 → <strong>$113</strong> <span class="proposed">(proposed $123)</span>' in row
+    assert "$100 → <strong>$120</strong>" in row and "(proposed $120)" not in row  # a value kept is not repeated
+    assert "Net daily budget −$10.00/day (the engine's version: budget-neutral)" in row
+    assert formatting.signed_money(estimate.mean) in row and "re-estimated for the reviewer's values" in row
+    assert "proposed +$280" in row and formatting.percent(estimate.p_loss) in row
+
+
+def test_the_proposal_page_shows_the_same_truth(client, reviewer, shift):
+    edit_and_approve(client, shift)
+    page = text_of(client.get(reverse("decisions:proposal", args=[shift.pk])))
+    assert "(proposed $123)" in page and "re-estimated for the reviewer's values" in page
+    assert formatting.signed_money(reviewer_estimate(shift).mean) in page
+    # The timeline's table puts the engine's and the reviewer's values side by side, by name.
+    assert "<del>$123</del>" in page and "<ins>$113</ins>" in page and "Display – Prospecting" in page
+
+
+def test_history_shows_the_reviewers_values_and_the_re_estimate(client, reviewer, shift):
+    edit_and_approve(client, shift)
+    history = text_of(client.get(reverse("decisions:history")))
+    assert "Display – Prospecting: $143 → $113 (proposed $123)" in history
+    assert "Search – Brand: $100 → $120" in history and "SIM-0028:" not in history
+    assert f"Re-estimated for the reviewer's values: {formatting.signed_money(210)}/week (pipeline value)" in history
+    assert "(proposed +$280/week" in history
+
+
+def test_an_approval_as_proposed_shows_the_machines_figures_unlabelled(client, reviewer, shift):
+    row = text_of(client.post(url("proposal-approve", shift.pk), **HTMX))
+    assert "+$280" in row and "re-estimated" not in row and "(proposed " not in row
+    history = text_of(client.get(reverse("decisions:history")))
+    assert "Expected +$280/week (pipeline value)" in history and "Re-estimated" not in history
+
+
+def test_the_exports_keep_their_shape_and_carry_the_final_changes(client, reviewer, shift):
+    edit_and_approve(client, shift)
+    record = exporting.proposal_record(Proposal.objects.get(pk=shift.pk))
+    assert record["final_changes"][0]["to"] == 113.0 and record["changes"][0]["to"] == 123.0
+    assert record["expected_impact"]["mean"] == 280.0  # the machine's, as before: the JSON is an interface
+    json.dumps(record, default=str)
+
+
+# --- the edit form, before and while typing ------------------------------------------------------------
+
+
+def test_the_edit_form_shows_each_fields_current_and_machine_value(client, reviewer, shift):
+    form = text_of(client.get(url("proposal-edit", shift.pk), **HTMX))
+    assert "Display – Prospecting: daily budget" in form
+    assert "Now $143 · the engine proposes $123" in form and "Now $100 · the engine proposes $120" in form
+    assert 'aria-describedby="id_change_0_helptext"' in form and 'id="id_change_0_helptext"' in form
+    # Before any typing: the machine's own figures, and a neutral shift.
+    assert "Net daily budget change: budget-neutral</strong>, as the engine proposed" in form
+    assert "The engine's estimate: +$280/week" in form
+
+
+def test_the_live_check_says_when_an_edit_breaks_a_neutral_shift(client, reviewer, shift):
+    text = text_of(client.post(url("proposal-check", shift.pk), {"change_0": "123", "change_1": "102"}, **HTMX))
+    assert "Net daily budget change: −$18.00/day</strong> (the engine's version: budget-neutral)" in text
+
+
+def test_the_live_check_re_estimates_impact_interval_and_p_loss(client, reviewer, shift):
+    text = text_of(client.post(url("proposal-check", shift.pk), REVIEWER, **HTMX))
+    estimate = reviewer_estimate(shift)
+    expected = (
+        f"Re-estimated for your values: {formatting.signed_money(estimate.mean)}/week</strong> (Pipeline value),\n"
+        f"    80% interval {formatting.signed_money(estimate.low)} to {formatting.signed_money(estimate.high)}, "
+        f"P(loss) {formatting.percent(estimate.p_loss)}"
+    )
+    assert expected in text
+    assert "the engine's version: +$280/week, P(loss) 5%" in text
+    assert "P(loss) is approximate" in text
+
+
+def test_a_refused_edit_keeps_the_estimate_beside_the_question(client, reviewer, shift):
+    from tests.decisions.views.review_support import budget_limit
+
+    budget_limit(5, severity="warn")
+    text = edit_and_approve(client, shift)
+    assert 'name="confirm_warnings"' in text and "Re-estimated for your values" in text
+    assert Proposal.objects.get(pk=shift.pk).status == Proposal.Status.PENDING
+
+
+def test_a_decision_by_someone_else_shows_their_values(client, reviewer, shift):
+    final = [{**shift.changes[0], "to": 113.0}, shift.changes[1]]
+    reviewing.proposal_edit_and_approve(proposal=shift, actor=marketer(), final_changes=final)
+    page = text_of(client.get(reverse("decisions:proposal", args=[shift.pk])))
+    assert "(proposed $123)" in page and formatting.signed_money(210) in page
