@@ -108,3 +108,37 @@ class ProposalFactory(factory.django.DjangoModelFactory):
     expected_high = 1100.0
     p_loss = 0.1
     idempotency_key = factory.Sequence(lambda n: f"key-{n}")
+
+
+def linear_curve(campaign: str, slope: float, low: float, high: float) -> dict:
+    """A stored response curve that is a straight line (value = slope × spend per day), with its 80% band."""
+    spend = [0.0, 100.0, 200.0, 300.0]
+    return {
+        "campaign": campaign,
+        "spend": spend,
+        "value": [slope * s for s in spend],
+        "low": [low * s for s in spend],
+        "high": [high * s for s in spend],
+        "marginal": slope,
+    }
+
+
+def shift_with_curves() -> Proposal:
+    """Display – Prospecting gives $20/day to Search – Brand, with straight-line curves to re-estimate edits from."""
+    giver = CampaignFactory(name="Display – Prospecting", external_id="SIM-0028", channel="display", daily_budget=143)
+    taker = CampaignFactory(name="Search – Brand", external_id="SIM-0020", channel="search")
+    return ProposalFactory(
+        kind=kinds.BUDGET_SHIFT.name,
+        campaign=taker,
+        changes=[
+            {"campaign": giver.external_id, "field": "daily_budget", "from": 143.0, "to": 123.0},
+            {"campaign": taker.external_id, "field": "daily_budget", "from": 100.0, "to": 120.0},
+        ],
+        evidence={
+            "curves": [linear_curve(giver.external_id, 1.0, 0.8, 1.2), linear_curve(taker.external_id, 3.0, 2.0, 4.0)]
+        },
+        expected_mean=280.0,
+        expected_low=100.0,
+        expected_high=460.0,
+        p_loss=0.05,
+    )

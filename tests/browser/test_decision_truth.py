@@ -4,25 +4,10 @@ should bring; once saved, the row, the proposal page and History show their valu
 import pytest
 from playwright.sync_api import expect
 
-from decisions.review import kinds
 from tests.browser.conftest import log_in
-from tests.factories import CampaignFactory, ProposalFactory, marketer
+from tests.factories import marketer, shift_with_curves
 
 PASSWORD = "pw-for-tests-1"
-
-
-def linear(campaign: str, slope: float, low: float, high: float) -> dict:
-    spend = [round(i * 12.5, 2) for i in range(25)]
-    return {
-        "campaign": campaign,
-        "spend": spend,
-        "value": [slope * s for s in spend],
-        "low": [low * s for s in spend],
-        "high": [high * s for s in spend],
-        "from": 100.0,
-        "to": 120.0,
-        "marginal": slope,
-    }
 
 
 @pytest.fixture(autouse=True)
@@ -35,21 +20,7 @@ def patient_expect():
 
 @pytest.fixture
 def shift(transactional_db):
-    giver = CampaignFactory(name="Display – Prospecting", channel="display", daily_budget=143)
-    taker = CampaignFactory(name="Search – Brand", channel="search", daily_budget=100)
-    return ProposalFactory(
-        kind=kinds.BUDGET_SHIFT.name,
-        campaign=taker,
-        changes=[
-            {"campaign": giver.external_id, "field": "daily_budget", "from": 143.0, "to": 123.0},
-            {"campaign": taker.external_id, "field": "daily_budget", "from": 100.0, "to": 120.0},
-        ],
-        evidence={"curves": [linear(giver.external_id, 1.0, 0.8, 1.2), linear(taker.external_id, 3.0, 2.0, 4.0)]},
-        expected_mean=280.0,
-        expected_low=100.0,
-        expected_high=460.0,
-        p_loss=0.05,
-    )
+    return shift_with_curves()
 
 
 @pytest.mark.parametrize("width", [1440, 390])

@@ -13,44 +13,18 @@ from django.urls import reverse
 
 from decisions.engine.estimates import Estimate, reestimate
 from decisions.models import Proposal
-from decisions.review import exporting, kinds
+from decisions.review import exporting
 from decisions.review import transitions as reviewing
 from objectives import formatting
 from tests.decisions.views.review_support import HTMX, url
-from tests.factories import CampaignFactory, ProposalFactory, marketer
+from tests.factories import marketer, shift_with_curves
 
 pytestmark = pytest.mark.django_db
 
 
-def linear(campaign: str, slope: float, low: float, high: float) -> dict:
-    spend = [0.0, 100.0, 200.0, 300.0]
-    return {
-        "campaign": campaign,
-        "spend": spend,
-        "value": [slope * s for s in spend],
-        "low": [low * s for s in spend],
-        "high": [high * s for s in spend],
-        "marginal": slope,
-    }
-
-
 @pytest.fixture
 def shift() -> Proposal:
-    giver = CampaignFactory(name="Display – Prospecting", external_id="SIM-0028", channel="display", daily_budget=143)
-    taker = CampaignFactory(name="Search – Brand", external_id="SIM-0020", channel="search")
-    return ProposalFactory(
-        kind=kinds.BUDGET_SHIFT.name,
-        campaign=taker,
-        changes=[
-            {"campaign": giver.external_id, "field": "daily_budget", "from": 143.0, "to": 123.0},
-            {"campaign": taker.external_id, "field": "daily_budget", "from": 100.0, "to": 120.0},
-        ],
-        evidence={"curves": [linear(giver.external_id, 1.0, 0.8, 1.2), linear(taker.external_id, 3.0, 2.0, 4.0)]},
-        expected_mean=280.0,
-        expected_low=100.0,
-        expected_high=460.0,
-        p_loss=0.05,
-    )
+    return shift_with_curves()
 
 
 # The reviewer cuts the giver to 113 instead of 123 and keeps the taker's +20: −$10/day net, −30 + 60 a day.
