@@ -64,13 +64,87 @@ def parse_policy(text: str, *, known: KnownCampaigns | None = None) -> Policy:
             seen.add(key)
         return dict(pairs)
 
+    depth = _deepest_nesting(text)
+    if depth > MAX_NESTING:
+        raise PolicyError([f"top level: nested {depth} levels deep; a policy needs at most {MAX_NESTING}"])
     try:
-        data = json.loads(text, object_pairs_hook=keep_pairs)
+        data = json.loads(text, object_pairs_hook=keep_pairs, parse_int=_whole_number, parse_constant=_Unusable)
     except json.JSONDecodeError as error:
         raise PolicyError([f"line {error.lineno}, column {error.colno}: not valid JSON ({error.msg})"]) from None
+    except (ValueError, RecursionError) as error:  # the scan above should leave nothing for these; kept as a net
+        raise PolicyError([f"top level: not a policy JSON can hold ({type(error).__name__})"]) from None
     if duplicates:
         raise PolicyError(duplicates)
+    unusable = list(_unusable_values(data))
+    if unusable:
+        guardrails = data.get("guardrails") if isinstance(data, dict) else None
+        raise PolicyError(unusable, named=named_errors(unusable, guardrails))
     return validate_policy(data, known=known)
+
+
+# What JSON allows but no policy means: limits that keep the parser, the database and the engine safe.
+# The same checks run for the dry run and the real import, since both start from parse_policy.
+MAX_NESTING = 20  # a policy is five levels deep; 100,000 brackets would exhaust Python's stack
+MAX_NUMBER = 10**12  # the money columns hold less than 10^12; nothing in a policy is larger
+MAX_NUMBER_DIGITS = 15  # longer integers are refused unread: int() of a 5,000-digit number raises
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
+_NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+class _Unusable:
+    """A number JSON can write but a policy cannot use (NaN, Infinity, a 5,000-digit integer), kept as
+    found so the check after parsing can say where it is."""
+
+    def __init__(self, literal: str):
+        self.literal = literal
+
+    def describe(self) -> str:
+        if self.literal.lstrip("-").isdigit():
+            return f"a {len(self.literal.lstrip('-')):,}-digit number is beyond ±10^12"
+        return f"{self.literal} is not a number a policy can use (JSON has no NaN or Infinity)"
+
+
+def _whole_number(literal: str) -> int | _Unusable:
+    return _Unusable(literal) if len(literal.lstrip("-")) > MAX_NUMBER_DIGITS else int(literal)
+
+
+def _deepest_nesting(text: str) -> int:
+    """How deep the brackets go, outside strings; counted before parsing, which would recurse that deep."""
+    depth = deepest = 0
+    for bracket in _BRACKET.finditer(_STRING.sub('""', text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _unusable_values(data):
+    """Each number beyond ±10^12, NaN or Infinity, and each text or key with a NUL or a lone surrogate,
+    by its place (`guardrails[2].params.pct: …`); walked without recursion."""
+    pending = [("", data)]
+    while pending:
+        place, value = pending.pop()
+        where = place or "top level"
+        if isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                if _NOT_TEXT.search(key):
+                    yield f"{where}: a key {_not_text(key)}"
+                pending.append((f"{place}.{key}" if place else key, item))
+        elif isinstance(value, list):
+            pending.extend((f"{place}[{index}]", item) for index, item in reversed(list(enumerate(value))))
+        elif isinstance(value, _Unusable):
+            yield f"{where}: {value.describe()}"
+        elif isinstance(value, str) and _NOT_TEXT.search(value):
+            yield f"{where}: {_not_text(value)}"
+        elif isinstance(value, int | float) and not isinstance(value, bool) and not -MAX_NUMBER <= value <= MAX_NUMBER:
+            yield f"{where}: {value:g} is beyond ±10^12"
+
+
+def _not_text(value: str) -> str:
+    found = _NOT_TEXT.search(value).group()
+    if found == "\x00":
+        return "contains a NUL character"
+    return f"contains a lone surrogate (\\u{ord(found):04x}), which is not text"
 
 
 def validate_policy(data, *, known: KnownCampaigns | None = None) -> Policy:
@@ -124,7 +198,7 @@ def _guardrail_called(items, index: int) -> str:
     item = items[index] if isinstance(items, list) and index < len(items) else None
     name = item.get("name") if isinstance(item, dict) else None
     where = f"{ordinal(index + 1)} in the file"
-    if isinstance(name, str) and name.strip():
+    if isinstance(name, str) and name.strip() and not _NOT_TEXT.search(name):  # a NUL or surrogate stays unshown
         return f"Guardrail “{name}” ({where})"
     return f"The {where.replace(' in the file', '')} guardrail in the file (no name)"
 
