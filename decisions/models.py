@@ -112,6 +112,12 @@ class ImportRun(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Kept so the sweep can queue the import again as it was asked for.
+    create_campaigns = models.BooleanField(default=False)
+    # A worker bumps heartbeat_at as it reads rows; the sweep (decisions/sweeping.py) queues again, once, an
+    # import silent too long (requeued_at), and fails it when it stays silent after that.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    requeued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -160,6 +166,9 @@ class GenerationRun(models.Model):
     triggered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Bumped as the run starts and as chunks finish; see ImportRun for the sweep's use of both.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    requeued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]

@@ -30,3 +30,23 @@ def queue_follow_up(task, *args) -> bool:
 def queue_follow_up_on_commit(task, *args) -> None:
     """Publish `task(*args)` once the current transaction commits; nothing if it rolls back."""
     transaction.on_commit(functools.partial(queue_follow_up, task, *args))
+
+
+WORKERS_AWAY = "The work is queued and will start when the workers are back; nothing you saved is lost."
+
+
+class Publication:
+    """Whether a task published on commit reached the broker: None until the commit has published it."""
+
+    reached_broker: bool | None = None
+
+
+def queue_after_commit(task, *args) -> Publication:
+    """Like queue_follow_up_on_commit, and the page that made the change can then say whether it got through."""
+    publication = Publication()
+    transaction.on_commit(functools.partial(_publish, publication, task, *args))
+    return publication
+
+
+def _publish(publication: Publication, task, *args) -> None:
+    publication.reached_broker = queue_follow_up(task, *args)

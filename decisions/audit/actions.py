@@ -51,6 +51,7 @@ class Action(StrEnum):
     GENERATION_SUCCEEDED = "generation.succeeded"
     GENERATION_FAILED = "generation.failed"
     DATA_IMPORTED = "data.imported"
+    IMPORT_FAILED = "data.import_failed"  # the stuck-work sweep gave up on an import nobody finished
     CAMPAIGN_ARCHIVED = "campaign.archived"  # a campaign created by mistake leaves runs, scopes and the Data list
     CAMPAIGN_RESTORED = "campaign.restored"
     LEARNING_RETRAINED = "learning.retrained"
@@ -154,6 +155,7 @@ REGISTRY: dict[Action, Entry] = {
     Action.GENERATION_SUCCEEDED: Entry("Engine run finished", wording.generation_succeeded),
     Action.GENERATION_FAILED: Entry("Engine run failed", wording.generation_failed),
     Action.DATA_IMPORTED: Entry("Data imported", wording.data_imported),
+    Action.IMPORT_FAILED: Entry("Import failed", wording.import_failed),
     Action.CAMPAIGN_ARCHIVED: Entry("Campaign archived", wording.campaign_archived),
     Action.CAMPAIGN_RESTORED: Entry("Campaign restored", wording.campaign_restored),
     Action.LEARNING_RETRAINED: Entry("Acceptance model retrained", wording.learning_retrained),

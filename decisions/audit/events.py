@@ -266,6 +266,16 @@ def data_imported(
     )
 
 
+def import_failed(run, *, reason: str) -> AuditEvent:
+    """An import the sweep gave up on (`run`: the ImportRun): its task was lost or its worker died."""
+    return audit.record(
+        action=Action.IMPORT_FAILED,
+        label=ENGINE,
+        human_payload={"filename": run.filename, "import_run": run.pk},
+        reason=reason,
+    )
+
+
 def campaign_archived(campaign: Campaign, *, days: int, actor, reason: str) -> AuditEvent:
     """`days`: how many days of figures the campaign keeps while archived."""
     return audit.record(

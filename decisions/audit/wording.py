@@ -371,6 +371,11 @@ def data_imported(event: AuditEvent) -> Description:
     return f"Imported {filename}: {', '.join(said)}", [f"columns: {', '.join(columns)}"] if columns else []
 
 
+def import_failed(event: AuditEvent) -> Description:
+    filename = event.human_payload.get("filename") or "a file"
+    return f"Import of {filename} failed", [event.reason] if event.reason else []
+
+
 def _campaign_called(event: AuditEvent) -> str:
     payload = event.human_payload
     external_id, name = payload.get("external_id", "?"), payload.get("name")

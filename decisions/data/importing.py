@@ -34,6 +34,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from decisions import date_window
 from decisions.audit import events as audit_events
 from decisions.models import METRIC_FIELDS, MONEY_FIELDS, Campaign, DailyMetric, ImportRun
 from decisions.queueing import queue_follow_up_on_commit
@@ -132,9 +133,11 @@ def parse_money(text: str) -> Decimal | None:
     value = _not_negative(_number(text))
     if value is None:
         return None
-    if value >= MAX_MONEY:
+    # Checked before rounding too: quantizing a value with more digits than the context holds raises.
+    rounded = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if value < MAX_MONEY else value
+    if rounded >= MAX_MONEY:  # 999999999999.995 rounds up to 10^12, one digit more than the column holds
         raise ValueError("too large")
-    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return rounded
 
 
 def parse_count(text: str) -> int | None:
@@ -156,6 +159,10 @@ def parse_quantity(text: str) -> float | None:
 
 
 def parse_date(text: str) -> dt.date:
+    return _plausible_day(_calendar_date(text))
+
+
+def _calendar_date(text: str) -> dt.date:
     if text in EMPTY_MARKERS:
         raise ValueError("required")
     with contextlib.suppress(ValueError):
@@ -164,6 +171,17 @@ def parse_date(text: str) -> dt.date:
         with contextlib.suppress(ValueError):
             return dt.datetime.strptime(text, fmt).date()
     raise ValueError("not a date (expected YYYY-MM-DD)")
+
+
+def _plausible_day(day: dt.date) -> dt.date:
+    """Figures are for days that have happened (tomorrow allows for a platform a time zone ahead) and not
+    before the earliest year: one row dated 9999-12-31 would otherwise move the engine's window there."""
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    if day > tomorrow:
+        raise ValueError(f"after tomorrow ({tomorrow.isoformat()}): figures are for days that have happened")
+    if day < date_window.first_day():
+        raise ValueError(f"before {date_window.first_day().isoformat()} (WAYPOINT_EARLIEST_YEAR)")
+    return day
 
 
 def _text(column: str, *, required: bool = False) -> Callable[[str], str | None]:
@@ -799,13 +817,22 @@ def _finish_run(run: ImportRun, outcome: ImportOutcome) -> ImportRun:
 # --- runs followed by the upload page ---------------------------------------------------------------
 
 
-def import_run_create(*, filename: str, size_bytes: int, actor=None, dry_run: bool = False, stored_path: str = ""):
+def import_run_create(
+    *,
+    filename: str,
+    size_bytes: int,
+    actor=None,
+    dry_run: bool = False,
+    stored_path: str = "",
+    create_campaigns: bool = False,
+):
     return ImportRun.objects.create(
         filename=Path(filename).name[:255] or "upload.csv",
         size_bytes=size_bytes,
         uploaded_by=actor,
         dry_run=dry_run,
         stored_path=stored_path,
+        create_campaigns=create_campaigns,
     )
 
 
@@ -813,8 +840,8 @@ def import_run_execute(
     *, run: ImportRun, stream: BinaryIO | None = None, create_campaigns: bool = False
 ) -> ImportOutcome:
     """Import the run's file (or `stream`), keeping the run's status, progress and problems up to date."""
-    ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.RUNNING)
-    run.status = ImportRun.Status.RUNNING
+    run.status, run.heartbeat_at = ImportRun.Status.RUNNING, timezone.now()
+    ImportRun.objects.filter(pk=run.pk).update(status=run.status, heartbeat_at=run.heartbeat_at)
     try:
         with contextlib.ExitStack() as stack:
             if stream is None:
@@ -826,7 +853,7 @@ def import_run_execute(
                 dry_run=run.dry_run,
                 run=run,
                 size_bytes=run.size_bytes,
-                on_progress=lambda bytes_read, rows_read: publish_progress(run.pk, bytes_read, rows_read),
+                on_progress=lambda bytes_read, rows_read: _report_progress(run.pk, bytes_read, rows_read),
                 create_campaigns=create_campaigns,
             )
     except OSError as exc:
@@ -840,6 +867,13 @@ def import_run_execute(
         _finish_run(run, outcome)
     forget_progress(run.pk)
     return outcome
+
+
+def _report_progress(run_id: int, bytes_read: int, rows_read: int) -> None:
+    publish_progress(run_id, bytes_read, rows_read)
+    # Inside the import's transaction: others see it only at the end, but the row stays locked meanwhile,
+    # which is what tells the stuck-work sweep (decisions/sweeping.py) that this import is alive.
+    ImportRun.objects.filter(pk=run_id).update(heartbeat_at=timezone.now())
 
 
 def _failed(run: ImportRun, problem: Problem) -> ImportOutcome:

@@ -66,6 +66,7 @@ from decisions import audit
 from decisions.audit.actions import Action
 from decisions.delivery import connectors, routing
 from decisions.models import Application, Campaign, Proposal
+from decisions.queueing import queue_follow_up_on_commit
 from decisions.review import freshness
 
 logger = logging.getLogger(__name__)
@@ -118,9 +119,9 @@ def awaits_retry(application: Application | None) -> bool:
 def _queue_on_commit(application_id: int) -> None:
     from decisions.delivery import tasks as outbox_tasks  # the tasks module imports this one
 
-    # robust: a broker outage must not turn a committed approval into an
-    # error page; the row stays pending and the sweep sends it later.
-    transaction.on_commit(lambda: outbox_tasks.apply_application.delay(application_id), robust=True)
+    # A broker outage must not turn a committed approval into an error page;
+    # the row stays pending and the sweep sends it later.
+    queue_follow_up_on_commit(outbox_tasks.apply_application, application_id)
 
 
 # --- writing rows (inside the decision's transaction) -----------------------------------------

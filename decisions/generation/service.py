@@ -34,6 +34,7 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from decisions import sweeping
 from decisions.audit import events as audit_events
 from decisions.engine import acceptance, proposing
 from decisions.engine.allocation import allocate_detailed
@@ -84,6 +85,10 @@ def generation_start(*, actor=None, force: bool = False, window_end: dt.date | N
             .exclude(status=GenerationRun.Status.FAILED)
             .first()
         )
+        if existing and sweeping.is_silent(existing):
+            # Its task was lost or its worker died: fail it (audited) rather than let it hold the window.
+            sweeping.work_fail(existing, reason=sweeping.silence_reason(existing))
+            existing = None
         if existing and not force and not _has_out_of_date_pending(existing):
             return Started(run=existing, created=False)
         days = int(setting("WAYPOINT_WINDOW_DAYS", 90))
@@ -128,7 +133,7 @@ def plan_chunks(run: GenerationRun) -> list[list[int]]:
     # Archived campaigns (created by mistake) are left out of the run altogether.
     ids = list(Campaign.objects.filter(archived_at__isnull=True).order_by("pk").values_list("pk", flat=True))
     chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
-    GenerationRun.objects.filter(pk=run.pk).update(chunks_total=len(chunks), chunks_done=0)
+    GenerationRun.objects.filter(pk=run.pk).update(chunks_total=len(chunks), chunks_done=0, heartbeat_at=timezone.now())
     return chunks
 
 
@@ -208,7 +213,7 @@ def fit_chunk(*, run_id: int, campaign_ids: list[int]) -> dict:
         logger.warning("chunk fit failed (%s); fitting campaign by campaign", error)
         fits, errors = _fit_one_by_one(window, n_draws=n_draws, seed=seed)
     anomalies = detect_anomalies(window.spend, window.outcomes)
-    GenerationRun.objects.filter(pk=run_id).update(chunks_done=F("chunks_done") + 1)
+    GenerationRun.objects.filter(pk=run_id).update(chunks_done=F("chunks_done") + 1, heartbeat_at=timezone.now())
     recent = slice(-RECENT_DAYS, None)
     return {
         "campaigns": [
@@ -281,6 +286,9 @@ def generation_finish(*, run_id: int, chunk_results: list[dict]) -> GenerationRu
     errors = [error for chunk in chunk_results for error in chunk["errors"]]
     try:
         with transaction.atomic():
+            # First: the run's row stays locked while the proposals are written, which tells the stuck-work
+            # sweep that this run is alive however long the writing takes.
+            sweeping.heartbeat(GenerationRun, run.pk)
             counts, left_alone = _write_proposals(run, chunk_results)
             GenerationRun.objects.filter(pk=run.pk).update(left_alone=left_alone)
             _close_run(run, status=GenerationRun.Status.SUCCEEDED, counts=counts, errors=errors)

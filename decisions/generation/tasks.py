@@ -8,6 +8,7 @@ from celery import chord, shared_task
 
 from decisions.generation import service as generating
 from decisions.models import GenerationRun
+from decisions.queueing import queue_follow_up
 from decisions.review.tasks import auto_approve_run
 
 
@@ -39,5 +40,13 @@ def fit_campaign_chunk(run_id: int, campaign_ids: list[int]) -> dict:
 def finish_generation(chunk_results: list[dict], run_id: int) -> int:
     run = generating.generation_finish(run_id=run_id, chunk_results=chunk_results)
     if run.status == GenerationRun.Status.SUCCEEDED:
-        auto_approve_run.delay(run.pk)
+        queue_follow_up(auto_approve_run, run.pk)  # the run stands even if the broker went away meanwhile
     return run.pk
+
+
+@shared_task(name="decisions.tasks.sweep_stuck_work")
+def sweep_stuck_work() -> dict:
+    """Beat: queue again (once) or fail the runs and imports silent past the limit (decisions/sweeping.py)."""
+    from decisions import sweeping
+
+    return vars(sweeping.stuck_work_sweep())

@@ -29,6 +29,7 @@ from decisions.audit import events
 from decisions.delivery import outbox as applying
 from decisions.models import Application, Proposal, Review
 from decisions.review import freshness, kinds, selectors
+from decisions.review.retrying import atomic_retried_on_deadlock
 from objectives import guardrails
 from objectives import selectors as objective_selectors
 
@@ -272,7 +273,7 @@ def _approve(
 # --- the transitions --------------------------------------------------------------
 
 
-@transaction.atomic
+@atomic_retried_on_deadlock
 def proposal_approve(*, proposal: Proposal, actor, confirm_warnings: bool = False, override_reason: str = "") -> Review:
     """Approve as proposed, after re-checking today's guardrails; queues the apply on commit."""
     _require_reviewer(actor)
@@ -307,7 +308,7 @@ def clean_final_changes(proposal: Proposal, final_changes) -> list[dict]:
     return [cleaned[(c["campaign"], c["field"])] for c in proposal.changes]
 
 
-@transaction.atomic
+@atomic_retried_on_deadlock
 def proposal_edit_and_approve(
     *,
     proposal: Proposal,
@@ -336,7 +337,7 @@ def proposal_edit_and_approve(
     )
 
 
-@transaction.atomic
+@atomic_retried_on_deadlock
 def proposal_reject(*, proposal: Proposal, actor, reason_code: str, note: str = "") -> Review:
     _require_reviewer(actor)
     if reason_code not in Review.Reason.values:
@@ -355,6 +356,9 @@ def proposal_reject(*, proposal: Proposal, actor, reason_code: str, note: str = 
     return review
 
 
+_approve_one_of_many = atomic_retried_on_deadlock(_approve)
+
+
 @dataclass(frozen=True)
 class BulkResult:
     approved: int
@@ -364,10 +368,14 @@ class BulkResult:
     too_likely_to_lose: int = 0  # P(loss) above the proposal-level cap
 
 
-@transaction.atomic
 def proposals_bulk_approve(*, proposals: Iterable[Proposal], actor) -> BulkResult:
     """Approve every given proposal that passes every guardrail now, is not out of date and is within the
-    P(loss) cap (even one proposed before the cap was lowered); leave the rest for one-by-one review."""
+    P(loss) cap (even one proposed before the cap was lowered); leave the rest for one-by-one review.
+
+    Each approval commits on its own: the audit chain's lock is held for one proposal's write at a time, and
+    taken after that proposal's row (as a single decision takes them), so bulk and single decisions never
+    wait on each other in a circle; one proposal decided meanwhile does not undo the others.
+    """
     _require_reviewer(actor)
     proposals = list(proposals)
     context = guardrail_context()
@@ -390,19 +398,17 @@ def proposals_bulk_approve(*, proposals: Iterable[Proposal], actor) -> BulkResul
             held += 1
             continue
         try:
-            # A savepoint each: one proposal decided meanwhile must not undo the others.
-            with transaction.atomic():
-                _approve(
-                    proposal=proposal,
-                    actor=actor,
-                    final_changes=list(proposal.changes),
-                    decision=Review.Decision.APPROVED,
-                    confirm_warnings=False,
-                    override_reason="",
-                    context=context,
-                    bulk=True,
-                    campaign_values=values,
-                )
+            _approve_one_of_many(
+                proposal=proposal,
+                actor=actor,
+                final_changes=list(proposal.changes),
+                decision=Review.Decision.APPROVED,
+                confirm_warnings=False,
+                override_reason="",
+                context=context,
+                bulk=True,
+                campaign_values=values,
+            )
         except InvalidTransition:
             decided += 1
             continue

@@ -4,6 +4,7 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -14,6 +15,7 @@ from decisions import access as roles
 from decisions.data import importing
 from decisions.data.tasks import import_performance_file
 from decisions.models import ImportRun
+from decisions.queueing import WORKERS_AWAY, Publication, queue_after_commit
 
 TEMPLATE = "decisions/import.html"
 
@@ -37,11 +39,18 @@ def import_form(request: HttpRequest) -> HttpResponse:
         with upload.open("rb") as stream:
             importing.import_run_execute(run=run, stream=stream, create_campaigns=create_campaigns)
     else:
-        run = _queue_large_upload(upload, actor=request.user, dry_run=dry_run, create_campaigns=create_campaigns)
+        run, publication = _queue_large_upload(
+            upload, actor=request.user, dry_run=dry_run, create_campaigns=create_campaigns
+        )
+        if publication.reached_broker is False:
+            # The file and its run are saved; the stuck-work sweep queues the import again once the broker is back.
+            messages.warning(request, f"{run.filename}: {WORKERS_AWAY}")
     return redirect("decisions:import-run", pk=run.pk)
 
 
-def _queue_large_upload(upload: UploadedFile, *, actor, dry_run: bool, create_campaigns: bool) -> ImportRun:
+def _queue_large_upload(
+    upload: UploadedFile, *, actor, dry_run: bool, create_campaigns: bool
+) -> tuple[ImportRun, Publication]:
     folder = Path(settings.MEDIA_ROOT) / "imports"
     folder.mkdir(parents=True, exist_ok=True)
     # The stored name is ours, never the uploader's: no path tricks, no clashes.
@@ -51,10 +60,15 @@ def _queue_large_upload(upload: UploadedFile, *, actor, dry_run: bool, create_ca
             out.write(chunk)
     with transaction.atomic():
         run = importing.import_run_create(
-            filename=upload.name, size_bytes=upload.size, actor=actor, dry_run=dry_run, stored_path=str(stored)
+            filename=upload.name,
+            size_bytes=upload.size,
+            actor=actor,
+            dry_run=dry_run,
+            stored_path=str(stored),
+            create_campaigns=create_campaigns,
         )
-        import_performance_file.delay_on_commit(run.pk, create_campaigns)
-    return run
+        publication = queue_after_commit(import_performance_file, run.pk, create_campaigns)
+    return run, publication
 
 
 @require_GET

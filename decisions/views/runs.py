@@ -10,6 +10,7 @@ from decisions import access as roles
 from decisions.generation import service as generating
 from decisions.generation.tasks import generate_proposals
 from decisions.models import Campaign, GenerationRun
+from decisions.queueing import WORKERS_AWAY, queue_after_commit
 from decisions.views.presenters import money
 
 TEMPLATE = "decisions/runs.html"
@@ -76,10 +77,12 @@ def run_list(request: HttpRequest) -> HttpResponse:
 def run_generate(request: HttpRequest) -> HttpResponse:
     with transaction.atomic():
         started = generating.generation_start(actor=request.user, force=request.POST.get("force") == "on")
-        if started.created:
-            generate_proposals.delay_on_commit(started.run.pk)
+        publication = queue_after_commit(generate_proposals, started.run.pk) if started.created else None
     if not started.created:
         messages.info(request, f"Run #{started.run.pk} already covers this data window, objective and policy.")
+    elif publication.reached_broker is False:
+        # The run is saved; the stuck-work sweep queues it again once the broker is back.
+        messages.warning(request, f"Run #{started.run.pk}: {WORKERS_AWAY}")
     return redirect("decisions:run", pk=started.run.pk)
 
 

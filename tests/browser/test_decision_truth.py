@@ -38,6 +38,8 @@ def test_an_edit_is_explained_as_it_is_typed_and_shown_after_it_is_saved(
     expect(row.get_by_text("Now $143 · the engine proposes $123")).to_be_visible()
     live = page.locator(f"#verdicts-{shift.pk}")
     expect(live).to_contain_text("Net daily budget change: budget-neutral, as the engine proposed")
+    # htmx wires the new panel's inputs as it settles the swap; typing before that would go unheard.
+    page.wait_for_function("document.querySelectorAll('.htmx-settling, .htmx-added, .htmx-request').length === 0")
     giver.fill("113")
     expect(live).to_contain_text("Net daily budget change: −$10.00/day (the engine's version: budget-neutral)")
     expect(live).to_contain_text("Re-estimated for your values: +$210/week")

@@ -164,7 +164,8 @@ def test_a_leader_reads_the_report_downloads_its_csv_and_prints_it(
     expect(tiles.locator('[data-tile="override_rate"]')).to_contain_text("too few to read as a rate")
     adds_up = page.locator('section[aria-labelledby="adds-up"]')
     expect(adds_up).to_contain_text(
-        "= 3 decided + 0 expired unreviewed + 0 superseded by a newer proposal + 1 still pending"
+        "are now, whenever that happened: 3 decided + 0 expired unreviewed + 0 superseded by a newer proposal "
+        "+ 1 still pending"
     )
     money = page.locator('section[aria-labelledby="money"]')
     expect(money).to_contain_text("+$929/week")

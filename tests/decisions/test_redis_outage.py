@@ -83,7 +83,7 @@ def approve_committed(proposal: Proposal, actor) -> tuple[Review, float]:
 
 
 def publish_failures(caplog) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name == "django.db.backends.base" and "on_commit" in r.getMessage()]
+    return [r for r in caplog.records if r.name == "decisions.queueing" and "could not queue" in r.getMessage()]
 
 
 def count(action: str) -> int:
@@ -97,7 +97,7 @@ def test_an_approval_made_while_redis_is_down_is_kept_and_applied_once_redis_is_
     redis.stop()
     assert not redis.answers()
 
-    with caplog.at_level(logging.ERROR, logger="django.db.backends.base"):
+    with caplog.at_level(logging.ERROR, logger="decisions.queueing"):
         review, waited = approve_committed(proposal, actor)
 
     # The reviewer got their decision back, and the lost publish was logged, not raised.
@@ -133,7 +133,7 @@ def test_an_approval_while_redis_is_down_returns_to_the_reviewer_promptly(celery
     proposal = ProposalFactory()
     redis.stop()
 
-    with caplog.at_level(logging.ERROR, logger="django.db.backends.base"):
+    with caplog.at_level(logging.ERROR, logger="decisions.queueing"):
         _, waited = approve_committed(proposal, marketer())
 
     assert len(publish_failures(caplog)) == 1

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from decisions.generation import service as generating
 from decisions.generation import tasks
 from decisions.models import GenerationRun
+from decisions.queueing import WORKERS_AWAY, queue_follow_up
 
 
 class Command(BaseCommand):
@@ -20,10 +21,11 @@ class Command(BaseCommand):
         run = started.run
         if not started.created:
             self.stdout.write(f"Run #{run.pk} already covers this data window, objective and policy; nothing new.")
-        else:
-            tasks.generate_proposals.delay(run.pk)
-            if wait:
-                run = self.wait_for(run, timeout)
+        elif not queue_follow_up(tasks.generate_proposals, run.pk):
+            # The run is saved; the stuck-work sweep queues it again once the broker is back.
+            self.stderr.write(f"Run #{run.pk}: {WORKERS_AWAY}")
+        elif wait:
+            run = self.wait_for(run, timeout)
         run.refresh_from_db()
         self.print_summary(run)
 

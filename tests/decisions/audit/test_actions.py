@@ -42,6 +42,7 @@ STORED_NAMES = {
     "generation.succeeded",
     "generation.failed",
     "data.imported",
+    "data.import_failed",
     "campaign.archived",
     "campaign.restored",
     "learning.retrained",

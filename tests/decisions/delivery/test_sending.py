@@ -164,7 +164,7 @@ def test_two_platforms_answering_at_once_still_leave_the_proposal_applied(receiv
     ]
     proposal = ProposalFactory(kind=kinds.BUDGET_SHIFT.name, campaign=google, changes=changes)
     # The approval's own tasks stay unsent: the two workers below send the rows.
-    monkeypatch.setattr(outbox_tasks.apply_application, "delay", lambda *args: None)
+    monkeypatch.setattr(outbox_tasks.apply_application, "apply_async", lambda *args, **kwargs: None)
     reviewing.proposal_approve(proposal=proposal, actor=marketer())
     ids = list(Application.objects.filter(proposal=proposal).values_list("pk", flat=True))
 
