@@ -7,6 +7,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 import uuid  # noqa: E402
 
 import pytest  # noqa: E402
+from celery._state import _set_task_join_will_block  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.backends.base.operations import BaseDatabaseOperations  # noqa: E402
 from django.test import override_settings  # noqa: E402
@@ -41,6 +42,17 @@ def audit_checkpoints(tmp_path_factory):
     path = tmp_path_factory.getbasetemp() / f"audit-checkpoints-{uuid.uuid4().hex}.jsonl"
     with override_settings(WAYPOINT_AUDIT_CHECKPOINT_PATH=path):
         yield path
+
+
+@pytest.fixture(autouse=True)
+def not_inside_a_worker():
+    """The test process is never a Celery worker: joining a result must be allowed in every test.
+
+    Celery keeps a process-wide "task join will block" flag that worker code sets; once something in this
+    process has set it, every later `result.get()` here refuses ("Never call result.get() within a task!").
+    """
+    _set_task_join_will_block(False)
+    yield
 
 
 @pytest.fixture
