@@ -1,6 +1,7 @@
 import os
 
 from celery import Celery
+from celery.signals import beat_init, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -11,3 +12,12 @@ app.autodiscover_tasks(
     [f"decisions.{step}" for step in ("data", "generation", "review", "delivery", "outcomes", "learning", "audit")]
 )
 app.autodiscover_tasks(["decisions.reports"], related_name="email")
+
+
+@worker_init.connect
+@beat_init.connect
+def _refuse_unsafe_production(**kwargs) -> None:
+    # Workers write the audit chain and apply changes: the same refusal as serving pages.
+    from config.startup import refuse_unsafe_production
+
+    refuse_unsafe_production()

@@ -48,15 +48,20 @@ def production_secret_key_problem(key: str) -> str | None:
     return None
 
 
+# What forbids serving with these settings when DEBUG=0. They are refused where Waypoint starts (manage.py,
+# the WSGI app, Celery's worker and beat: config/startup.py), not here, so that a build step such as
+# collectstatic can run without the production secrets.
+PRODUCTION_PROBLEMS: list[str] = []
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not DEBUG and (problem := production_secret_key_problem(SECRET_KEY)):
-    raise ImproperlyConfigured(problem)
+    PRODUCTION_PROBLEMS.append(problem)
 SECRET_KEY = SECRET_KEY or DEVELOPMENT_SECRET_KEY
 
 # Development answers on any host name; production names its own, or every request would be refused.
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "*" if DEBUG else "")
 if not DEBUG and not ALLOWED_HOSTS:
-    raise ImproperlyConfigured(
+    PRODUCTION_PROBLEMS.append(
         "ALLOWED_HOSTS must be set when DEBUG=0: the host names Waypoint answers on, comma-separated "
         "(e.g. ALLOWED_HOSTS=waypoint.example.com)."
     )
@@ -261,7 +266,7 @@ def production_audit_key_problem(key: str, secret_key: str) -> str | None:
 
 WAYPOINT_AUDIT_KEY = os.environ.get("WAYPOINT_AUDIT_KEY", "")
 if not DEBUG and (problem := production_audit_key_problem(WAYPOINT_AUDIT_KEY, SECRET_KEY)):
-    raise ImproperlyConfigured(problem)
+    PRODUCTION_PROBLEMS.append(problem)
 WAYPOINT_AUDIT_KEY = WAYPOINT_AUDIT_KEY or DEVELOPMENT_AUDIT_KEY
 # Signed checkpoints of the chain's head (latest id, hash, row count), one JSON line each, appended by a daily
 # task and after every successful `verify_audit_log`: rows deleted from the end, or the table emptied, show

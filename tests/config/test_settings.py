@@ -104,3 +104,24 @@ def test_make_run_says_it_is_a_development_server():
     runserver = next(i for i, line in enumerate(lines) if "manage.py runserver" in line)
     assert "development server" in lines[runserver - 1]
     assert "not for production" in lines[runserver - 1]
+
+
+def test_collectstatic_builds_without_the_production_secrets(tmp_path):
+    """A build step has no secrets: settings collect the problems, the places that serve refuse them."""
+    result = run_manage("collectstatic", "--noinput", DEBUG="0", SECRET_KEY="short", STATIC_ROOT=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "staticfiles.json").exists()
+
+
+def test_the_wsgi_app_refuses_to_serve_with_a_weak_secret_key():
+    clean = {k: v for k, v in os.environ.items() if k not in OVERRIDDEN}
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.wsgi"],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", "SECRET_KEY": "short", **PRODUCTION_HOSTS},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY is too weak for DEBUG=0" in result.stderr
