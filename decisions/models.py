@@ -60,6 +60,8 @@ METRIC_FIELDS = (
     "closed_revenue",
 )
 MONEY_FIELDS = ("spend", "platform_revenue", "pipeline_value", "closed_revenue")
+# Delivery figures a day's row may carry beside its metrics (see DailyMetric).
+SHARE_FIELDS = ("impression_share", "lost_is_budget", "lost_is_rank")
 
 
 class DailyMetric(models.Model):
@@ -73,6 +75,14 @@ class DailyMetric(models.Model):
     leads = models.FloatField(null=True, blank=True)
     pipeline_value = models.DecimalField(**MONEY, null=True, blank=True)
     closed_revenue = models.DecimalField(**MONEY, null=True, blank=True)
+    # Delivery: the budget in force that day (spend against it is the campaign's utilization) and, where the
+    # platform reports them, the search impression share and the shares lost to budget and to rank (0–1).
+    daily_budget = models.DecimalField(**MONEY, null=True, blank=True)
+    impression_share = models.FloatField(null=True, blank=True)
+    lost_is_budget = models.FloatField(null=True, blank=True)
+    lost_is_rank = models.FloatField(null=True, blank=True)
+    # The platform's own verdict that day (Google Ads' status "Limited by budget"); NULL = not reported.
+    limited_by_budget = models.BooleanField(null=True, blank=True)
 
     class Meta:
         ordering = ["campaign", "date"]
@@ -81,6 +91,13 @@ class DailyMetric(models.Model):
             *(
                 models.CheckConstraint(condition=Q(**{f"{name}__gte": 0}), name=f"metric_{name}_not_negative")
                 for name in METRIC_FIELDS
+            ),
+            models.CheckConstraint(condition=Q(daily_budget__gte=0), name="metric_daily_budget_not_negative"),
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{name}__gte": 0, f"{name}__lte": 1}), name=f"metric_{name}_is_a_share"
+                )
+                for name in SHARE_FIELDS
             ),
         ]
         indexes = [models.Index(fields=["date"])]
