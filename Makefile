@@ -51,6 +51,8 @@ benchmarks: $(VENV)/.test-installed
 	$(PY) benchmarks/import_benchmark.py
 	$(PY) benchmarks/engine_speed.py
 	$(PY) -m benchmarks.engine_quality
+	$(PY) -m benchmarks.pacing_benchmark
+	$(PY) benchmarks/deal_import_benchmark.py
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -45,6 +45,7 @@ from decisions.engine.allocation import allocate_detailed
 from decisions.engine.anomalies import detect_anomalies
 from decisions.engine.curves import fit_curves
 from decisions.engine.types import Bounds
+from decisions.engine.utilization import Utilization, measure
 from objectives import guardrails
 from objectives.guardrails import CampaignFacts, Rule
 
@@ -67,6 +68,8 @@ EVIDENCE_WINDOW_DAYS = 90  # decisions.selectors.EVIDENCE_WINDOW_DAYS
 # A fixed calendar, so a seed gives the same numbers on any day it is run.
 END_DATE = date(2026, 11, 20)
 TODAY = END_DATE + timedelta(days=1)
+
+MOVES = ("budget_shift", "reclaim")  # the kinds that move money between campaigns
 
 GOAL_MEDIAN = 0.85
 GOAL_DAYS = 90
@@ -134,8 +137,16 @@ class EngineRun:
 
 
 def run_engine(
-    world: sim.World, history: sim.SimHistory, *, rules: list[Rule], window_days: int, seed: int
+    world: sim.World,
+    history: sim.SimHistory,
+    *,
+    rules: list[Rule],
+    window_days: int,
+    seed: int,
+    utilization: bool = True,
 ) -> EngineRun:
+    """The generation path; `utilization=False` is the engine as it was before it measured utilization
+    (every budget taken to be spent), for the before/after table."""
     window = slice(-min(window_days, len(history.dates)), None)
     spend, value = history.spend[:, window], history.pipeline_value[:, window]
     fits = fit_curves(spend, value, n_draws=N_DRAWS, seed=seed)
@@ -147,19 +158,30 @@ def run_engine(
     # the campaign back.
     fits = [f if eligible[i] and i not in anomalies else None for i, f in enumerate(fits)]
     current = world.budgets
+    views = _views(world, spend[:, -RECENT_DAYS:], value[:, -RECENT_DAYS:], history.platform_revenue[:, window])
+    if utilization:
+        views = [replace(v, utilization=measured(world, history, i, window)) for i, v in enumerate(views)]
+    caps = proposing.spend_caps(views)
+    campaign_facts_ = [facts[e] for e in ids]
     bounds = proposing.guardrail_bounds(
-        current, facts=[facts[e] for e in ids], rules=rules, fits=fits, max_step_pct=MAX_STEP_PCT
+        current, facts=campaign_facts_, rules=rules, fits=fits, max_step_pct=MAX_STEP_PCT, caps=caps
+    )
+    # The oracle's box: the guardrails' and the data's limits, not the engine's own estimate of the ceilings.
+    plain = proposing.guardrail_bounds(
+        current, facts=campaign_facts_, rules=rules, fits=fits, max_step_pct=MAX_STEP_PCT
     )
     allocation = allocate_detailed(
-        fits, current, bounds, min_move=MIN_MOVE, min_move_pct=MIN_MOVE_PCT, max_p_loss=MAX_P_LOSS
+        fits, current, bounds, min_move=MIN_MOVE, min_move_pct=MIN_MOVE_PCT, max_p_loss=MAX_P_LOSS, spend_caps=caps
     )
-    views = _views(world, spend[:, -RECENT_DAYS:], value[:, -RECENT_DAYS:], history.platform_revenue[:, window])
-    groups = proposing.group_moves(current, allocation.budgets, min_move=MIN_MOVE)
+    reclaims, shifts = proposing.split_reclaims(current, allocation.budgets, caps)
+    common = {"current": current, "fits": fits, "views": views, "metric": METRIC}
     drafts = [
-        proposing.shift_draft(
-            group, current=current, fits=fits, views=views, metric=METRIC, marginal_level=allocation.marginal_level
-        )
-        for group in groups
+        proposing.reclaim_draft(group, **common, marginal_level=allocation.marginal_level)
+        for group in proposing.group_moves(current, reclaims, min_move=MIN_MOVE)
+    ]
+    drafts += [
+        proposing.shift_draft(group, **common, marginal_level=allocation.marginal_level)
+        for group in proposing.group_moves(current, shifts, min_move=MIN_MOVE)
     ]
     drafts += _anomaly_drafts(anomalies, world=world, views=views, value=value, eligible=eligible)
     stored, violations = [], 0
@@ -168,7 +190,7 @@ def run_engine(
         violations += failures
         if not failures:
             stored.append(draft)
-    pinned = Bounds(lower=np.where(eligible, bounds.lower, current), upper=np.where(eligible, bounds.upper, current))
+    pinned = Bounds(lower=np.where(eligible, plain.lower, current), upper=np.where(eligible, plain.upper, current))
     return EngineRun(
         bounds=pinned,
         eligible=eligible,
@@ -176,6 +198,18 @@ def run_engine(
         drafts=drafts,
         stored=stored,
         violations=violations,
+    )
+
+
+def measured(world: sim.World, history: sim.SimHistory, i: int, window: slice) -> Utilization:
+    """What generation's fit_chunk measures from the imported rows: spend against each day's budget, and
+    for search campaigns the share of impressions lost to budget."""
+    lost = None if history.lost_is_budget is None else history.lost_is_budget[i, window]
+    return measure(
+        history.spend[i, window],
+        history.budgets[i, window],
+        lost_is_budget=lost,
+        current_budget=world.campaigns[i].daily_budget,
     )
 
 
@@ -298,7 +332,7 @@ def evaluate(
     recent = slice(-min(RECENT_DAYS, days), None)
     spent = history.spend[:, recent].sum(axis=1)
     roas = np.where(spent > 0, history.platform_revenue[:, recent].sum(axis=1) / np.maximum(spent, 1e-12), np.nan)
-    shifts = [d for d in run.stored if d.kind == "budget_shift"]
+    shifts = [d for d in run.stored if d.kind in MOVES]
     covered = sum(d.expected["low"] <= true_weekly_impact(world, d) <= d.expected["high"] for d in shifts)
     return SeedResult(
         days=days,
@@ -410,6 +444,174 @@ def goals(cells: list[Cell]) -> list[tuple[str, bool]]:
     return verdicts
 
 
+# --- demand-limited campaigns ---------------------------------------------------------------
+
+LIMITED_SHARE = 0.2  # of all campaigns, drawn from the healthy ones
+LIMITED_DAYS = 90
+ISSUE_SEEDS = (1, 2, 3)
+ISSUE_BEST = 5  # the issue's measurement: the five best campaigns …
+ISSUE_CAP = 0.8  # … can spend at most 80% of today's budget, flat, every day
+ISSUE_VARIATION = "high"
+GOAL_LIMITED_CAPTURED = 0.80
+ENGINES = (("landed", False), ("now", True))  # before and after the engine measured utilization
+
+
+def issue_world(seed: int, n_campaigns: int) -> sim.World:
+    """The world of the issue's measurement: the five campaigns with the best true marginal return at today's
+    budget (traps aside) spend at most 80% of today's budget, flat."""
+    world = sim.make_world(n_campaigns, seed)
+    marginal = sim.true_marginals(world, world.budgets)
+    healthy = [i for i, c in enumerate(world.campaigns) if not c.is_trap]
+    best = sorted(healthy, key=lambda i: -marginal[i])[:ISSUE_BEST]
+    ceilings = {world.campaigns[i].external_id: ISSUE_CAP * world.campaigns[i].daily_budget for i in best}
+    return sim.with_ceilings(world, ceilings, demand_noise=0.0)
+
+
+@dataclass(frozen=True)
+class LimitedResult:
+    case: str  # "issue" (five best at 80%) or "share" (LIMITED_SHARE of campaigns, ceilings 55–90%)
+    variation: str
+    seed: int
+    engine: str  # "landed" | "now"
+    captured: float  # against the oracle that knows the ceilings, under the same guardrail bounds
+    limited: int  # demand-limited campaigns in the world
+    raised: int  # of them, how many the approved proposals raise
+    above_ceiling: int  # raises that end above the campaign's true ceiling
+    worst_above: float  # the largest such raise, (new budget − ceiling) / ceiling; 0 when none
+    reclaims: int
+    moves: int  # shifts and reclaims stored
+    covered: int  # of them, true weekly impact inside the 80% interval
+    violations: int
+
+
+def evaluate_limited(
+    world: sim.World, *, case: str, seed: int, variation: str, utilization: bool, engine: str
+) -> LimitedResult:
+    history = sim.simulate_history(world, days=LIMITED_DAYS, end_date=END_DATE, spend_variation=variation)
+    run = run_engine(
+        world, history, rules=starter_rules(world), window_days=WINDOW_DAYS, seed=seed, utilization=utilization
+    )
+    current = world.budgets
+    oracle = sim.oracle_budgets(world, total=float(current.sum()), lower=run.bounds.lower, upper=run.bounds.upper)
+    proposed = applied(world, run.stored)
+    ceilings = sim.spend_ceilings(world)
+    limited = np.isfinite(ceilings)
+    raised = limited & (proposed > current + 0.005)
+    above = raised & (proposed > ceilings + 0.005)
+    worst = float(((proposed[above] - ceilings[above]) / ceilings[above]).max()) if above.any() else 0.0
+    now, best = sim.true_value(world, current), sim.true_value(world, oracle)
+    moves = [d for d in run.stored if d.kind in MOVES]
+    return LimitedResult(
+        case=case,
+        variation=variation,
+        seed=seed,
+        engine=engine,
+        captured=(sim.true_value(world, proposed) - now) / (best - now) if best - now > 1e-9 else float("nan"),
+        limited=int(limited.sum()),
+        raised=int(raised.sum()),
+        above_ceiling=int(above.sum()),
+        worst_above=worst,
+        reclaims=sum(d.kind == "reclaim" for d in run.stored),
+        moves=len(moves),
+        covered=sum(d.expected["low"] <= true_weekly_impact(world, d) <= d.expected["high"] for d in moves),
+        violations=run.violations,
+    )
+
+
+def run_limited(*, seeds: int, n_campaigns: int) -> tuple[list[LimitedResult], dict[int, float]]:
+    """Both cases under both engines; and, for the issue's seeds, the landed engine's share on the same worlds
+    without the limit (the issue's reference)."""
+    results = []
+    issue_seeds = ISSUE_SEEDS[: max(1, min(seeds, len(ISSUE_SEEDS)))]
+    for engine, utilization in ENGINES:
+        for seed in issue_seeds:
+            world = issue_world(seed, n_campaigns)
+            results.append(
+                evaluate_limited(
+                    world, case="issue", seed=seed, variation=ISSUE_VARIATION, utilization=utilization, engine=engine
+                )
+            )
+        for variation in VARIATIONS:
+            for seed in range(1, seeds + 1):
+                world = sim.make_world(n_campaigns, seed, limited_share=LIMITED_SHARE)
+                results.append(
+                    evaluate_limited(
+                        world, case="share", seed=seed, variation=variation, utilization=utilization, engine=engine
+                    )
+                )
+    unlimited = {
+        seed: evaluate(seed=seed, days=LIMITED_DAYS, variation=ISSUE_VARIATION, n_campaigns=n_campaigns).captured
+        for seed in issue_seeds
+    }
+    return results, unlimited
+
+
+def limited_cells(results: list[LimitedResult]) -> list[dict]:
+    cells = []
+    for case, variation in dict.fromkeys((r.case, r.variation) for r in results):
+        for engine, _ in ENGINES:
+            rs = [r for r in results if (r.case, r.variation, r.engine) == (case, variation, engine)]
+            captured = np.array([r.captured for r in rs])
+            moves = sum(r.moves for r in rs)
+            cells.append(
+                {
+                    "case": case,
+                    "variation": variation,
+                    "engine": engine,
+                    "seeds": len(rs),
+                    "median": float(np.nanmedian(captured)),
+                    "worst_decile": float(np.nanquantile(captured, 0.1)),
+                    "limited": sum(r.limited for r in rs),
+                    "raised": sum(r.raised for r in rs),
+                    "above": sum(r.above_ceiling for r in rs),
+                    "worst_above": max(r.worst_above for r in rs),
+                    "reclaims": sum(r.reclaims for r in rs),
+                    "coverage": sum(r.covered for r in rs) / moves if moves else float("nan"),
+                    "violations": sum(r.violations for r in rs),
+                }
+            )
+    return cells
+
+
+def limited_table(cells: list[dict]) -> str:
+    head = f"{'case':>6} {'variation':>9} {'engine':>7} {'median':>8} {'worst 10%':>10} {'limited raised':>15}"
+    head += f" {'above ceiling':>14} {'max above':>10} {'reclaims':>9} {'coverage':>9} {'violations':>11}"
+    lines = [head]
+    for c in cells:
+        lines.append(
+            f"{c['case']:>6} {c['variation']:>9} {c['engine']:>7} {c['median']:>8.1%} {c['worst_decile']:>10.1%}"
+            f" {c['raised']:>7}/{c['limited']:<7} {c['above']:>14} {c['worst_above']:>10.0%} {c['reclaims']:>9}"
+            f" {c['coverage']:>9.1%} {c['violations']:>11}"
+        )
+    return "\n".join(lines)
+
+
+def issue_line(results: list[LimitedResult], unlimited: dict[int, float]) -> str:
+    def shares(engine: str) -> str:
+        found = [r for r in results if r.case == "issue" and r.engine == engine]
+        return "/".join(f"{r.captured:.2f}" for r in found)
+
+    seeds = "/".join(f"{v:.2f}" for v in unlimited.values())
+    return (
+        f"The issue's worlds (seeds {', '.join(map(str, unlimited))}): captured {shares('landed')} by the landed "
+        f"engine, {shares('now')} now; {seeds} on the same worlds without the limit"
+    )
+
+
+def limited_goals(cells: list[dict]) -> list[tuple[str, bool]]:
+    now = [c for c in cells if c["engine"] == "now"]
+    above = sum(c["above"] for c in now)
+    lowest = min(c["median"] for c in now)
+    return [
+        (f"no raise above a demand-limited campaign's ceiling ({above})", above == 0),
+        (
+            f"median captured ≥ {GOAL_LIMITED_CAPTURED:.0%} of the ceiling-aware oracle with demand-limited campaigns"
+            f" (lowest {lowest:.1%})",
+            lowest >= GOAL_LIMITED_CAPTURED,
+        ),
+    ]
+
+
 def run_grid(
     *, seeds: int, n_campaigns: int, days: tuple[int, ...] = HISTORY_DAYS, window_days: int = WINDOW_DAYS
 ) -> list[SeedResult]:
@@ -438,8 +640,18 @@ def main(argv: list[str] | None = None) -> None:
     print(quality_table(cells))
     print("\nVanity trap: objective pipeline, mean true pipeline gained per week against today's budgets")
     print(vanity_table(cells))
+    limited, unlimited = run_limited(seeds=args.seeds, n_campaigns=args.campaigns)
+    lcells = limited_cells(limited)
+    print(
+        f"\nDemand-limited campaigns ({LIMITED_DAYS} days of history): 'issue' = the five best campaigns spend at most"
+        f" {ISSUE_CAP:.0%} of their budget; 'share' = {LIMITED_SHARE:.0%} of campaigns have a ceiling at 55–90% of"
+        " their budget.\nCaptured against the oracle that knows the ceilings; 'landed' = the engine before it"
+        " measured utilization, 'now' = with it"
+    )
+    print(limited_table(lcells))
+    print(issue_line(limited, unlimited))
     print()
-    for name, met in goals(cells):
+    for name, met in goals(cells) + limited_goals(lcells):
         print(f"{'met' if met else 'NOT met'}: {name}")
     print(f"\n{time.perf_counter() - started:.0f} s")
 

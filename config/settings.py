@@ -207,6 +207,23 @@ if not 0 <= WAYPOINT_MAX_PROPOSAL_P_LOSS <= 1:
     raise ImproperlyConfigured(
         f"WAYPOINT_MAX_PROPOSAL_P_LOSS must be a probability from 0 to 1, not {WAYPOINT_MAX_PROPOSAL_P_LOSS}."
     )
+
+
+# Monthly pacing: a monthly budget whose month-to-date pace or projected month-end spend leaves this band
+# (percent of its amount, "low,high") gets proposals that bring it back before the month ends.
+def parse_pacing_band(text: str) -> tuple[float, float]:
+    try:
+        low, high = (float(part) for part in text.split(","))
+    except ValueError:
+        raise ImproperlyConfigured(
+            f'WAYPOINT_PACING_BAND must be "low,high" in percent (e.g. "90,110"), not "{text}".'
+        ) from None
+    if not 0 < low <= 100 <= high:
+        raise ImproperlyConfigured(f"WAYPOINT_PACING_BAND must have 0 < low ≤ 100 ≤ high, not {low:g},{high:g}.")
+    return low / 100, high / 100
+
+
+WAYPOINT_PACING_BAND = parse_pacing_band(os.environ.get("WAYPOINT_PACING_BAND", "90,110"))
 # How approved changes reach the ad platforms: "ledger" (Waypoint's own record) or "webhook".
 # WAYPOINT_CONNECTORS picks one per campaign platform ("google_ads=webhook,meta=webhook");
 # WAYPOINT_CONNECTOR serves every platform it does not name.
@@ -322,6 +339,28 @@ if not 1900 <= WAYPOINT_EARLIEST_YEAR <= 2100:
     raise ImproperlyConfigured(
         f"WAYPOINT_EARLIEST_YEAR must be a year from 1900 to 2100, not {WAYPOINT_EARLIEST_YEAR}."
     )
+
+
+def parse_stage_probabilities(text: str) -> dict[str, float]:
+    """ "Demo booked=0.3,Trial=0.5" → {"demobooked": 0.3, "trial": 0.5} (keys as decisions/data/deals.stage_key)."""
+    found = {}
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        stage, _, value = entry.rpartition("=")
+        try:
+            chance = float(value)
+        except ValueError:
+            chance = -1.0
+        if not stage.strip() or not 0 <= chance <= 1:
+            raise ImproperlyConfigured(f'WAYPOINT_DEAL_STAGE_PROBABILITIES: "{entry}" is not stage=0..1')
+        found["".join(ch for ch in stage.casefold() if ch.isalnum())] = chance
+    return found
+
+
+# CRM deals (decisions/data/deal_figures.py): pipeline counted at face value, or weighted by each deal's chance to
+# close (the export's probability column, else its stage's); unmatched deals' value in the daily totals or not.
+WAYPOINT_DEAL_PIPELINE_WEIGHTED = os.environ.get("WAYPOINT_DEAL_PIPELINE_WEIGHTED", "0") == "1"
+WAYPOINT_DEAL_STAGE_PROBABILITIES = parse_stage_probabilities(os.environ.get("WAYPOINT_DEAL_STAGE_PROBABILITIES", ""))
+WAYPOINT_DEALS_UNMATCHED_TO_TOTALS = os.environ.get("WAYPOINT_DEALS_UNMATCHED_TO_TOTALS", "1") == "1"
 
 # --- Cache (import progress, report locks) -----------------------------------
 CACHES = {

@@ -131,6 +131,10 @@ class ImportRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # Kept so the sweep can queue the import again as it was asked for.
     create_campaigns = models.BooleanField(default=False)
+    # Which importer reads the file: daily performance, or a CRM deals export (decisions/data/deal_figures.py).
+    kind = models.CharField(
+        max_length=16, choices=[("performance", "Performance"), ("deals", "Deals")], default="performance"
+    )
     # A worker bumps heartbeat_at as it reads rows; the sweep (decisions/sweeping.py) queues again, once, an
     # import silent too long (requeued_at), and fails it when it stays silent after that.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
@@ -153,6 +157,85 @@ class ImportRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class Deal(models.Model):
+    """One CRM deal (a HubSpot deal, a Salesforce opportunity) as its latest export described it.
+
+    Kept per (source, deal_id) and upserted, so a later export re-stages, re-prices and closes deals; the
+    per-campaign daily pipeline and closed revenue are derived from these rows (decisions/data/deal_figures.py).
+    """
+
+    source = models.CharField(max_length=16)  # the export's format: hubspot, salesforce, generic
+    deal_id = models.CharField(max_length=128)
+    name = models.CharField(max_length=255, blank=True)
+    stage = models.CharField(max_length=255, blank=True)
+    amount = models.DecimalField(**MONEY, null=True, blank=True)  # NULL: the CRM holds no amount
+    created_date = models.DateField()
+    close_date = models.DateField(null=True, blank=True)
+    won = models.BooleanField(default=False)
+    probability = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+    campaign_ref = models.CharField(max_length=255, blank=True)  # as the export wrote it; "" = none
+    campaign_ref_key = models.CharField(max_length=255, blank=True, db_index=True)  # compared with aliases
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="deals")
+    matched_by = models.CharField(max_length=8, blank=True)  # id, name, alias; "" when unmatched
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["source", "deal_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "deal_id"], name="one_deal_per_source_and_id"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="deal_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.deal_id}"
+
+
+class CampaignAlias(models.Model):
+    """A name a CRM uses for a campaign ("Spring webinar - EMEA" → campaign 9001), kept by guardrail admins."""
+
+    reference = models.CharField(max_length=255)  # as first written
+    reference_key = models.CharField(max_length=255, unique=True)  # case and spacing folded
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="aliases")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["reference_key"]
+
+    def __str__(self) -> str:
+        return f"{self.reference} → {self.campaign_id}"
+
+
+class DealFigure(models.Model):
+    """What the last deal derivation wrote into one DailyMetric cell pair: the provenance that lets the next
+    one replace its own figures and leave alone those another kind of file supplied. NULL: not written."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    pipeline_value = models.DecimalField(**MONEY, null=True, blank=True)
+    closed_revenue = models.DecimalField(**MONEY, null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "date"], name="one_deal_figure_per_campaign_day")]
+
+
+class DailyTotal(models.Model):
+    """Business value per day that no campaign is credited with (deals without a campaign, or unmatched): the
+    channel-mix mode's outcome. `source` says which derivation wrote the row, and only it replaces them."""
+
+    date = models.DateField()
+    source = models.CharField(max_length=32)  # "deals": derived from unattributed deals
+    pipeline_value = models.DecimalField(**MONEY, null=True, blank=True)
+    closed_revenue = models.DecimalField(**MONEY, null=True, blank=True)
+    deals = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["date", "source"]
+        constraints = [models.UniqueConstraint(fields=["date", "source"], name="one_daily_total_per_source")]
 
 
 class GenerationRun(models.Model):
@@ -245,6 +328,14 @@ class Proposal(models.Model):
         indexes = [
             models.Index(fields=["status", "-priority"], name="proposal_queue_idx"),
             models.Index(fields=["campaign", "lever", "status"], name="proposal_lever_idx"),
+            # The queue's "expected value waiting" sums every pending proposal on each page and after each
+            # decision: read from this small index alone rather than from 100,000 wide rows.
+            models.Index(
+                fields=["expires_at"],
+                include=["expected_mean", "id"],
+                condition=Q(status="pending"),
+                name="proposal_pending_value_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -280,6 +371,27 @@ class Review(models.Model):
     note = models.TextField(blank=True)
     by_policy = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class BulkApproval(models.Model):
+    """Which proposals one "Approve all that pass" approved, so that they can be undone as one step.
+
+    A row rather than an audit event: undoing must be claimed once (a conditional update on undone_at, as every
+    transition is), and the result page finds the batch by its id, never by searching the log.
+    """
+
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reviewer_label = models.CharField(max_length=150)
+    proposal_ids = models.JSONField(default=list)  # in the order they were approved
+    created_at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    undone_by_label = models.CharField(max_length=150, blank=True)
+
+    def __str__(self) -> str:
+        return f"bulk approval {self.pk} of {len(self.proposal_ids)} by {self.reviewer_label}"
 
 
 class Application(models.Model):
@@ -343,21 +455,32 @@ class AuditEvent(models.Model):
 
     # No database FK to users: deleting a user must not rewrite the log, and
     # actor_label keeps who it was.
+    # Indexes: every one is paid by each append, under the chain's lock. Kept: the id (the chain's order),
+    # hash (unique), proposal (a proposal's timeline), created_at (a week's report) and (action, created_at)
+    # (History, the report: an action over time, which also serves the action alone). Nothing looks events up
+    # by actor or guardrail, nor by LIKE on action or hash: those indexes were dropped (0020).
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,
         related_name="+",
     )
     actor_label = models.CharField(max_length=150)
-    action = models.CharField(max_length=64, db_index=True)
+    action = models.CharField(max_length=64)
     proposal = models.ForeignKey(
         Proposal, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="audit_events"
     )
     guardrail = models.ForeignKey(
-        Guardrail, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        Guardrail,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
     )
     machine_payload = models.JSONField(default=dict, blank=True)
     human_payload = models.JSONField(default=dict, blank=True)

@@ -126,8 +126,10 @@ def _task_of(work) -> tuple:
         from decisions.generation.tasks import generate_proposals
 
         return generate_proposals, (work.pk,)
-    from decisions.data.tasks import import_performance_file
+    from decisions.data.tasks import import_deals_file, import_performance_file
 
+    if work.kind == "deals":
+        return import_deals_file, (work.pk,)
     return import_performance_file, (work.pk, work.create_campaigns)
 
 

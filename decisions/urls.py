@@ -1,6 +1,19 @@
 from django.urls import path
 
-from decisions.views import autoapproval, campaign, history, imports, pages, proposal, queue, reports, review, runs
+from decisions.views import (
+    autoapproval,
+    campaign,
+    deals,
+    history,
+    imports,
+    pacing,
+    pages,
+    proposal,
+    queue,
+    reports,
+    review,
+    runs,
+)
 
 app_name = "decisions"
 urlpatterns = [
@@ -13,6 +26,7 @@ urlpatterns = [
     path("proposals/<int:pk>/reject/", review.proposal_reject, name="proposal-reject"),
     path("proposals/<int:pk>/rollback/", review.proposal_rollback, name="proposal-rollback"),
     path("proposals/bulk-approve/", review.bulk_approve, name="bulk-approve"),
+    path("proposals/bulk-approve/<int:pk>/undo/", review.bulk_undo, name="bulk-undo"),
     path("applications/<int:pk>/retry/", review.application_retry, name="application-retry"),
     # --- end review queue ---
     path("history/", history.history, name="history"),
@@ -29,6 +43,7 @@ urlpatterns = [
     path("auto-approval/", autoapproval.auto_approval, name="auto-approval"),
     path("auto-approval/update/", autoapproval.auto_approval_update, name="auto-approval-update"),
     path("auto-approval/stop/", autoapproval.auto_approval_stop, name="auto-approval-stop"),
+    path("pacing/", pacing.pacing_page, name="pacing"),
     path("runs/", runs.run_list, name="runs"),
     path("runs/generate/", runs.run_generate, name="run-generate"),
     path("runs/<int:pk>/", runs.run_detail, name="run"),
@@ -36,4 +51,11 @@ urlpatterns = [
     path("data/import/", imports.import_form, name="import"),
     path("data/imports/<int:pk>/", imports.import_run, name="import-run"),
     # --- end data import ---
+    # --- CRM deals (decisions/views/deals.py) ---
+    path("data/deals/", deals.deals, name="deals"),
+    path("data/deals/import/", deals.deals_import, name="deals-import"),
+    path("data/deals/imports/<int:pk>/", deals.deal_import_run, name="deal-import-run"),
+    path("data/deals/aliases/", deals.alias_add, name="alias-add"),
+    path("data/deals/aliases/<int:pk>/remove/", deals.alias_remove, name="alias-remove"),
+    # --- end CRM deals ---
 ]

@@ -15,15 +15,17 @@ chain re-hashed without the key are all found.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from decisions.audit.checkpoints import ChainHead, Checkpoint, CheckpointFileError, read_checkpoints, write_checkpoint
@@ -76,10 +78,50 @@ def _canonical(event: AuditEvent) -> bytes:
 
 def _lock_chain() -> None:
     # Two writers must not both read the same "previous" row. SQLite already
-    # serialises writers; PostgreSQL gets a transaction-scoped advisory lock.
+    # serialises writers; PostgreSQL gets a transaction-scoped advisory lock, held until COMMIT: a row's
+    # successor can only be computed once the row is visible. So the lock is taken as late as the
+    # transaction allows (see `deferred`), and whatever comes after it is only the insert and the COMMIT.
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+
+
+class _Pending(threading.local):
+    """Events held back by `deferred` on this thread, in the order they were recorded; None when not deferring."""
+
+    events: list[AuditEvent] | None = None
+
+
+_pending = _Pending()
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Hold back every event recorded inside, then append them all at the end, under one short chain lock.
+
+    Use it around the rest of a transaction's writes (inside the atomic block, ending where the transaction's
+    work ends): the chain's lock is then taken for the inserts alone and released at COMMIT, instead of from the
+    first event to the end of everything written after it (the outbox rows, a whole engine run, an expiry
+    sweep). Nesting joins the outer block; an exception out of a nested block drops the events recorded inside
+    it (as the savepoint it sits in is rolled back), so a refused step caught by its caller leaves no event.
+    """
+    if _pending.events is not None:
+        mark = len(_pending.events)
+        try:
+            yield
+        except BaseException:
+            del _pending.events[mark:]
+            raise
+        return
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit.deferred() must run inside the transaction of the change")
+    _pending.events = []
+    try:
+        yield
+        events = _pending.events
+    finally:
+        _pending.events = None
+    _append(events)
 
 
 def record(
@@ -93,9 +135,10 @@ def record(
     reason: str = "",
     label: str | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain. Call inside the transaction of the change."""
-    _lock_chain()
-    previous = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or ""
+    """Append one event to the chain. Call inside the transaction of the change.
+
+    Inside `deferred()` the event is returned unsaved (no id, no hash yet) and written when the block ends.
+    """
     event = AuditEvent(
         actor=actor,
         actor_label=label or actor_label(actor),
@@ -107,12 +150,29 @@ def record(
         reason=reason,
         request_id=current_request_id(),
         created_at=timezone.now(),
-        prev_hash=previous,
         hash_scheme=HashScheme.HMAC_SHA256,
     )
-    event.hash = event_hash(event)
-    event.save()
+    if _pending.events is not None:
+        _pending.events.append(event)
+        return event
+    _append([event])
     return event
+
+
+def _append(events: list[AuditEvent]) -> None:
+    """Link the events onto the chain's head and insert them: the only code that holds the chain's lock."""
+    if not events:
+        return
+    _lock_chain()
+    previous = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or ""
+    for event in events:
+        event.prev_hash = previous
+        event.hash = previous = event_hash(event)
+    if len(events) == 1:
+        events[0].save()
+    else:
+        # One INSERT for a batch; ids come back in order (PostgreSQL and SQLite 3.35+ both return them).
+        AuditEvent.objects.bulk_create(events)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,8 @@ class Action(StrEnum):
     PROPOSAL_SUPERSEDED = "proposal.superseded"  # a newer proposal for the same campaign and lever
     PROPOSAL_ROLLED_BACK = "proposal.rolled_back"
     PROPOSAL_AUTO_APPROVED = "proposal.auto_approved"  # actor: the policy, with its version
+    # One per undone bulk approval, beside each of its proposals' proposal.rolled_back (which are the overrides).
+    BULK_APPROVAL_UNDONE = "bulk_approval.undone"
 
     APPLICATION_SUCCEEDED = "application.succeeded"  # apply or rollback reached the connector
     APPLICATION_ATTEMPT_FAILED = "application.attempt_failed"  # will be retried with backoff
@@ -54,6 +56,9 @@ class Action(StrEnum):
     IMPORT_FAILED = "data.import_failed"  # the stuck-work sweep gave up on an import nobody finished
     CAMPAIGN_ARCHIVED = "campaign.archived"  # a campaign created by mistake leaves runs, scopes and the Data list
     CAMPAIGN_RESTORED = "campaign.restored"
+    DEALS_IMPORTED = "deals.imported"  # a CRM deals export upserted and the daily figures derived again
+    CAMPAIGN_ALIAS_ADDED = "campaign_alias.added"  # a CRM's name for a campaign, and the deals it matches
+    CAMPAIGN_ALIAS_REMOVED = "campaign_alias.removed"
     LEARNING_RETRAINED = "learning.retrained"
     ROLE_GRANTED = "role.granted"
 
@@ -140,6 +145,7 @@ REGISTRY: dict[Action, Entry] = {
         exit=Exit("superseded", "Superseded by a newer proposal", is_decision=False),
     ),
     Action.PROPOSAL_ROLLED_BACK: Entry("Rolled back", wording.rolled_back, Override("rolled_back", "Rolled back")),
+    Action.BULK_APPROVAL_UNDONE: Entry("Bulk approval undone", wording.bulk_approval_undone),
     Action.APPLICATION_SUCCEEDED: Entry("Applied through a connector", wording.application_succeeded),
     Action.APPLICATION_ATTEMPT_FAILED: Entry("An apply attempt failed", wording.application_attempt_failed),
     Action.APPLICATION_FAILED: Entry("Applying failed for good", wording.application_failed),
@@ -158,6 +164,9 @@ REGISTRY: dict[Action, Entry] = {
     Action.IMPORT_FAILED: Entry("Import failed", wording.import_failed),
     Action.CAMPAIGN_ARCHIVED: Entry("Campaign archived", wording.campaign_archived),
     Action.CAMPAIGN_RESTORED: Entry("Campaign restored", wording.campaign_restored),
+    Action.DEALS_IMPORTED: Entry("CRM deals imported", wording.deals_imported),
+    Action.CAMPAIGN_ALIAS_ADDED: Entry("Campaign alias added", wording.campaign_alias_added),
+    Action.CAMPAIGN_ALIAS_REMOVED: Entry("Campaign alias removed", wording.campaign_alias_removed),
     Action.LEARNING_RETRAINED: Entry("Acceptance model retrained", wording.learning_retrained),
     Action.ROLE_GRANTED: Entry("Role granted", wording.role_granted),
 }

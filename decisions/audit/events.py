@@ -19,7 +19,8 @@ from decisions.audit.actions import Action
 from decisions.models import AuditEvent, Review
 
 if TYPE_CHECKING:
-    from decisions.models import AcceptanceModel, Campaign, GenerationRun, Proposal
+    from decisions.models import AcceptanceModel, BulkApproval, Campaign, GenerationRun, Proposal
+    from decisions.review.transitions import UndoResult
     from objectives.guardrails import Verdict
     from objectives.models import AutoApprovalPolicy, Guardrail, Objective
 
@@ -127,6 +128,28 @@ def proposal_superseded(proposal: Proposal, *, by: Proposal) -> AuditEvent:
         action=Action.PROPOSAL_SUPERSEDED,
         proposal=proposal,
         machine_payload={**proposed(proposal), "superseded_by": by.pk, "new_changes": by.changes},
+    )
+
+
+def bulk_approval_undone(batch: BulkApproval, *, actor, result: UndoResult) -> AuditEvent:
+    """One event for a whole undone bulk approval, beside each proposal's own proposal.rolled_back."""
+    return audit.record(
+        action=Action.BULK_APPROVAL_UNDONE,
+        actor=actor,
+        machine_payload={
+            "bulk_approval": batch.pk,
+            "approved_by": batch.reviewer_label,
+            "approved_at": batch.created_at,
+            "proposal_ids": list(batch.proposal_ids),
+        },
+        human_payload={
+            "rolled_back": [p.pk for p in result.rolled_back],
+            "moved_since": [p.pk for p, _ in result.moved],
+            "moved_campaigns": result.moved_names,
+            "not_applied": [p.pk for p in result.not_applied],
+            "already_rolled_back": [p.pk for p in result.already_rolled_back],
+        },
+        reason="Undo of a bulk approval",
     )
 
 
@@ -324,4 +347,32 @@ def learning_retrained(model: AcceptanceModel, *, rescored: int) -> AuditEvent:
 def role_granted(*, user, role: str, actor) -> AuditEvent:
     return audit.record(
         action=Action.ROLE_GRANTED, actor=actor, human_payload={"user": user.get_username(), "role": role}
+    )
+
+
+def deals_imported(
+    *, actor, label: str | None, filename: str, source: str, counts: dict, import_run: int, bytes_read: int
+) -> AuditEvent:
+    """`counts`: deals read, created, updated, restaged, matched, unmatched, without a campaign, and the
+    derived cells written and kept (another file's figure)."""
+    return audit.record(
+        action=Action.DEALS_IMPORTED,
+        actor=actor,
+        label=label,
+        human_payload={"filename": filename, "source": source, "import_run": import_run},
+        machine_payload={"bytes": bytes_read, **counts},
+    )
+
+
+def campaign_alias_changed(*, alias, actor, added: bool, deals: int) -> AuditEvent:
+    """`deals`: the stored deals the alias now matches (added) or no longer matches (removed)."""
+    return audit.record(
+        action=Action.CAMPAIGN_ALIAS_ADDED if added else Action.CAMPAIGN_ALIAS_REMOVED,
+        actor=actor,
+        human_payload={
+            "reference": alias.reference,
+            "campaign": alias.campaign.external_id,
+            "campaign_name": alias.campaign.name,
+        },
+        machine_payload={"deals": deals},
     )

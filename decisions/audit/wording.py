@@ -190,6 +190,17 @@ def rolled_back(event: AuditEvent) -> Description:
     ]
 
 
+def bulk_approval_undone(event: AuditEvent) -> Description:
+    done = event.human_payload
+    rolled = len(done.get("rolled_back", []))
+    lines = []
+    if moved := done.get("moved_campaigns"):
+        lines.append(f"Not rolled back, moved since: {', '.join(moved)}")
+    if waiting := done.get("not_applied"):
+        lines.append(f"Not rolled back, not applied yet: {_count(len(waiting), 'proposal')}")
+    return f"Undid a bulk approval: {_count(rolled, 'proposal')} rolled back", lines
+
+
 # --- applying through a connector ---------------------------------------------------------
 
 
@@ -390,6 +401,37 @@ def campaign_archived(event: AuditEvent) -> Description:
 
 def campaign_restored(event: AuditEvent) -> Description:
     return f"{_campaign_called(event)} restored", []
+
+
+def deals_imported(event: AuditEvent) -> Description:
+    counts = event.machine_payload
+    filename = event.human_payload.get("filename") or "a deals export"
+    said = [
+        _count(counts.get("deals", 0), "deal"),
+        f"{counts.get('created', 0)} new, {counts.get('restaged', 0)} re-staged",
+        f"{counts.get('matched', 0)} matched, {counts.get('unmatched', 0)} unmatched, "
+        f"{counts.get('without_campaign', 0)} without a campaign",
+    ]
+    details = [
+        f"daily figures: {counts.get('cells_written', 0)} written, {counts.get('cells_kept', 0)} kept from other files"
+    ]
+    return f"Imported CRM deals from {filename}: {'; '.join(said)}", details
+
+
+def _alias_said(event: AuditEvent) -> str:
+    payload = event.human_payload
+    campaign = payload.get("campaign_name") or payload.get("campaign", "?")
+    return f"“{payload.get('reference', '?')}” → {campaign} ({payload.get('campaign', '?')})"
+
+
+def campaign_alias_added(event: AuditEvent) -> Description:
+    deals = event.machine_payload.get("deals", 0)
+    return f"Campaign alias added: {_alias_said(event)}", [f"{_count(deals, 'stored deal')} now matched"]
+
+
+def campaign_alias_removed(event: AuditEvent) -> Description:
+    deals = event.machine_payload.get("deals", 0)
+    return f"Campaign alias removed: {_alias_said(event)}", [f"{_count(deals, 'stored deal')} unmatched again"]
 
 
 def learning_retrained(event: AuditEvent) -> Description:

@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from decisions import date_window
 from decisions.audit import events as audit_events
-from decisions.models import METRIC_FIELDS, MONEY_FIELDS, Campaign, DailyMetric, ImportRun
+from decisions.models import METRIC_FIELDS, MONEY_FIELDS, SHARE_FIELDS, Campaign, DailyMetric, ImportRun
 from decisions.queueing import queue_follow_up_on_commit
 from decisions.review.selectors import known_campaigns
 from objectives.guardrails.base import number_text
@@ -44,7 +44,11 @@ from objectives.guardrails.scopes import shown_value, suggestions
 
 REQUIRED_COLUMNS = ("date", "campaign_id")
 ATTRIBUTE_COLUMNS = ("campaign_name", "channel", "platform", "audience", "tags", "daily_budget")
-KNOWN_COLUMNS = REQUIRED_COLUMNS + ATTRIBUTE_COLUMNS + METRIC_FIELDS
+# Delivery: how much of its budget and of the auctions it could enter a campaign reached that day. Shares are
+# stored on the day's row beside its metrics; a status column is read only for "Limited by budget".
+STATUS_COLUMNS = ("status", "campaign_status")
+DELIVERY_COLUMNS = SHARE_FIELDS + STATUS_COLUMNS
+KNOWN_COLUMNS = REQUIRED_COLUMNS + ATTRIBUTE_COLUMNS + METRIC_FIELDS + DELIVERY_COLUMNS
 # Campaign model field for each attribute column.
 ATTRIBUTE_FIELDS = {"campaign_name": "name", **{name: name for name in ATTRIBUTE_COLUMNS if name != "campaign_name"}}
 
@@ -58,6 +62,9 @@ GOOGLE_ADS_ALIASES = {
     "conversions": "platform_conversions",
     "conv. value": "platform_revenue",
     "budget": "daily_budget",
+    "search impr. share": "impression_share",
+    "search lost is (budget)": "lost_is_budget",
+    "search lost is (rank)": "lost_is_rank",
 }
 ALIASES = {name.replace("_", " "): name for name in KNOWN_COLUMNS} | GOOGLE_ADS_ALIASES
 
@@ -73,6 +80,8 @@ EMPTY_MARKERS = ("", "--")  # Google Ads writes "--" where it has no figure
 DATE_FORMATS = ("%Y/%m/%d", "%b %d, %Y", "%B %d, %Y", "%a, %b %d, %Y")
 _NUMBER = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?")
 _TOTAL = re.compile(r"\s*total\b", re.IGNORECASE)
+# Google Ads writes shares as "85.31%", and bounds it cannot resolve as "< 10%" or "> 90%".
+_PERCENT = re.compile(r"([<>]\s*)?(\d+(\.\d+)?)\s*%")
 
 # A file with none of these columns adds figures to campaigns that exist (a CRM export with
 # date,campaign_id,pipeline_value): an id it names that matches no campaign is a typo or another system's id,
@@ -110,6 +119,7 @@ class Row:
     campaign_id: str
     attributes: dict  # attribute columns with a value in this row, keyed by Campaign field name
     metrics: dict  # every metric column in the file; None is "unknown"
+    delivery: dict = field(default_factory=dict)  # the day's delivery fields (DailyMetric's names) the file has
 
 
 # --- cell parsers: each returns the value or None for an empty cell, or raises ValueError(reason) ---
@@ -156,6 +166,35 @@ def parse_quantity(text: str) -> float | None:
     if value is not None and value >= MAX_MONEY:
         raise ValueError("too large")
     return None if value is None else float(value)
+
+
+def parse_share(text: str) -> float | None:
+    """A share of 0–1, written as a fraction (0.85) or a percentage ("85%", "< 10%", "> 90%").
+
+    A bound is stored as the bound itself ("< 10%" → 0.10): the platform knows no more, and the figure is read
+    against thresholds far from either end.
+    """
+    if text in EMPTY_MARKERS:
+        return None
+    percent = _PERCENT.fullmatch(text)
+    value = float(percent.group(2)) / 100 if percent else None
+    if percent is None and _NUMBER.fullmatch(text) and any(ch.isdigit() for ch in text):
+        value = float(text.replace(",", ""))
+    if value is None or not 0 <= value <= 1:
+        raise ValueError("must be a share between 0 and 1, or a percentage between 0% and 100%")
+    return value
+
+
+def parse_status(text: str) -> bool | None:
+    """A serving status as Google Ads words it: True when it says "Limited by budget", False for another
+    serving status ("Eligible", "Limited (bid strategy)"), None when it says nothing about delivery
+    ("Enabled", "Paused")."""
+    said = text.strip().lower()
+    if "limited by budget" in said:
+        return True
+    if "eligible" in said or "limited" in said:
+        return False
+    return None
 
 
 def parse_date(text: str) -> dt.date:
@@ -219,6 +258,8 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "clicks": parse_count,
     "platform_conversions": parse_quantity,
     "leads": parse_quantity,
+    **{name: parse_share for name in SHARE_FIELDS},
+    **{name: parse_status for name in STATUS_COLUMNS},
 }
 
 
@@ -240,6 +281,12 @@ class PerformanceFile:
     @property
     def metric_columns(self) -> list[str]:
         return [name for name in METRIC_FIELDS if name in self.columns]
+
+    @property
+    def delivery_fields(self) -> list[str]:
+        """The DailyMetric delivery fields this file fills: the day's budget, the shares, the budget verdict."""
+        found = [name for name in ("daily_budget", *SHARE_FIELDS) if name in self.columns]
+        return found + (["limited_by_budget"] if any(name in self.columns for name in STATUS_COLUMNS) else [])
 
     @property
     def attribute_columns(self) -> list[str]:
@@ -365,7 +412,15 @@ class PerformanceFile:
                 ATTRIBUTE_FIELDS[name]: values[name] for name in self.attribute_columns if values[name] is not None
             },
             metrics={name: values[name] for name in self.metric_columns},
+            delivery=self._delivery(values),
         )
+
+    def _delivery(self, values: dict) -> dict:
+        delivery = {name: values[name] for name in ("daily_budget", *SHARE_FIELDS) if name in values}
+        verdicts = [values[name] for name in STATUS_COLUMNS if name in values and values[name] is not None]
+        if any(name in values for name in STATUS_COLUMNS):
+            delivery["limited_by_budget"] = any(verdicts) if verdicts else None
+        return delivery
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -526,8 +581,18 @@ class _Writer:
     """Upserts batches of rows; creates unknown campaigns (or skips them, for a metric-only file); remembers
     each campaign's latest attributes; asks the plausibility checks about every row it writes."""
 
-    def __init__(self, *, metric_columns: list[str], dry_run: bool, default_platform: str, may_create: bool = True):
+    def __init__(
+        self,
+        *,
+        metric_columns: list[str],
+        dry_run: bool,
+        default_platform: str,
+        may_create: bool = True,
+        delivery_fields: list[str] | None = None,
+    ):
         self.metric_columns = metric_columns
+        # Stored like metrics, but never judged against the campaign's usual day: a share is not a volume.
+        self.stored_fields = metric_columns + (delivery_fields or [])
         self.dry_run = dry_run
         self.default_platform = default_platform
         self.may_create = may_create
@@ -563,11 +628,12 @@ class _Writer:
         if self.dry_run or not kept:
             return
         objects = [
-            DailyMetric(campaign_id=self.campaign_pks[row.campaign_id], date=row.date, **row.metrics) for row in kept
+            DailyMetric(campaign_id=self.campaign_pks[row.campaign_id], date=row.date, **row.metrics, **row.delivery)
+            for row in kept
         ]
-        if self.metric_columns:
+        if self.stored_fields:
             DailyMetric.objects.bulk_create(
-                objects, update_conflicts=True, unique_fields=["campaign", "date"], update_fields=self.metric_columns
+                objects, update_conflicts=True, unique_fields=["campaign", "date"], update_fields=self.stored_fields
             )
         else:
             DailyMetric.objects.bulk_create(objects, ignore_conflicts=True)
@@ -756,6 +822,7 @@ def _stream_into_database(
         if writer is None:
             writer = _Writer(
                 metric_columns=source.metric_columns,
+                delivery_fields=source.delivery_fields,
                 dry_run=dry_run,
                 default_platform="google_ads" if source.is_google_ads else "",
                 may_create=create_campaigns or any(name in source.columns for name in CAMPAIGN_DEFINING_COLUMNS),

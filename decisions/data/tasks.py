@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from decisions.data import importing
+from decisions.data import deal_figures, importing
 from decisions.models import ImportRun
 
 
@@ -16,4 +16,14 @@ def import_performance_file(import_run_id: int, create_campaigns: bool = False) 
     if run is None or run.is_finished:
         return "skipped"
     importing.import_run_execute(run=run, create_campaigns=create_campaigns)
+    return run.status
+
+
+@shared_task(name="decisions.tasks.import_deals_file")
+def import_deals_file(import_run_id: int) -> str:
+    """Import an uploaded CRM deals export; safe to run twice, as above."""
+    run = ImportRun.objects.select_related("uploaded_by").filter(pk=import_run_id).first()
+    if run is None or run.is_finished:
+        return "skipped"
+    deal_figures.deal_run_execute(run=run)
     return run.status

@@ -8,6 +8,7 @@ guardrails. demo_outcomes then replays a few decisions made two weeks ago.
 
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -19,6 +20,8 @@ from django.utils import timezone
 
 from decisions import access as roles
 from decisions.audit import events as audit_events
+from decisions.data.deal_figures import import_deals
+from decisions.demo import deals as demo_deals
 from decisions.engine.simulator import SimHistory, World, make_world, simulate_history
 from decisions.models import Campaign, DailyMetric
 from objectives import services as objective_services
@@ -32,6 +35,11 @@ DEMO_USERS = (
     ("admin", "waypoint-admin", roles.GUARDRAIL_ADMIN),
     ("viewer", "waypoint-viewer", roles.VIEWER),
 )
+
+
+# A few campaigns (mostly search) cannot spend their budget, so the demo shows demand-limited campaigns the
+# engine never raises and a reclaim that moves their unspent budget.
+DEMO_LIMITED_SHARE = 0.15
 
 
 class DemoRefused(Exception):
@@ -59,7 +67,14 @@ class DemoSeeded:
 
 
 @transaction.atomic
-def demo_seed(*, n_campaigns: int = 40, days: int = 180, seed: int = 1, end_date: date | None = None) -> DemoSeeded:
+def demo_seed(
+    *,
+    n_campaigns: int = 40,
+    days: int = 180,
+    seed: int = 1,
+    end_date: date | None = None,
+    limited_share: float = DEMO_LIMITED_SHARE,
+) -> DemoSeeded:
     started = time.perf_counter()
     existing = Campaign.objects.count()
     if existing:
@@ -67,12 +82,13 @@ def demo_seed(*, n_campaigns: int = 40, days: int = 180, seed: int = 1, end_date
             f"The database already has {existing} campaign(s); seed_demo only fills an empty database, "
             "so demo numbers never mix with real ones."
         )
-    world = make_world(n_campaigns, seed)
+    world = make_world(n_campaigns, seed, limited_share=limited_share)
     # Up to yesterday in Waypoint's time zone: the demo's days are days that have passed.
     end_date = end_date or timezone.localdate() - timedelta(days=1)
     history = simulate_history(world, days=days, end_date=end_date)
     ids = _create_campaigns(world)
     rows = _create_metrics(world, history, ids)
+    _import_demo_deals(world, history, seed)
     return DemoSeeded(
         world=world,
         campaigns=len(ids),
@@ -108,22 +124,53 @@ def _create_campaigns(world: World) -> dict[str, int]:
 
 
 def _create_metrics(world: World, history: SimHistory, ids: dict[str, int]) -> int:
+    # The budget in force each day and the search delivery shares, so the demo's pages can say how much of
+    # its budget each campaign spends and which ones demand holds back.
+    delivery = {(row["campaign_id"], row["date"]): row for row in history.delivery_rows(world)}
     metrics = (
         DailyMetric(
             campaign_id=ids[row["campaign_id"]],
             date=row["date"],
+            **_delivery_fields(delivery.get((row["campaign_id"], row["date"]))),
             spend=_money(row["spend"]),
             impressions=row["impressions"],
             clicks=row["clicks"],
             platform_conversions=row["platform_conversions"],
             platform_revenue=_money(row["platform_revenue"]),
             leads=row["leads"],
-            pipeline_value=_money(row["pipeline_value"]),
+            pipeline_value=None,  # derived from the demo's CRM deals (_import_demo_deals)
             closed_revenue=None if row["closed_revenue"] is None else _money(row["closed_revenue"]),
         )
         for row in history.rows(world)
     )
     return len(DailyMetric.objects.bulk_create(metrics, batch_size=2000))
+
+
+def _import_demo_deals(world: World, history: SimHistory, seed: int) -> None:
+    """The pipeline the engine reads comes from a HubSpot-shaped deals export, as it would for a real team."""
+    content = demo_deals.demo_deals_csv(world, history, seed=seed)
+    outcome = import_deals(
+        stream=io.BytesIO(content),
+        filename=demo_deals.FILENAME,
+        size_bytes=len(content),
+        label=SEEDER_LABEL,
+        follow_ups=False,
+    )
+    if not outcome.ok:  # the demo's own file: a problem here is a bug, never the user's
+        raise RuntimeError(f"demo deals: {outcome.problem_lines()[:5]}")
+
+
+def _delivery_fields(row: dict | None) -> dict:
+    if row is None:
+        return {}
+    budget = row["daily_budget"]
+    return {
+        "daily_budget": None if budget is None else _money(budget),
+        "impression_share": row["impression_share"],
+        "lost_is_budget": row["lost_is_budget"],
+        "lost_is_rank": row["lost_is_rank"],
+        "limited_by_budget": row["limited_by_budget"],
+    }
 
 
 def _create_users() -> tuple[DemoUser, ...]:
@@ -170,6 +217,7 @@ def starter_guardrails(world: World) -> list[dict]:
             # Room to grow by a tenth, no more, without a human raising the cap.
             "params": {"amount": int(-(-total * 1.1 // 100) * 100)},
         },
+        *monthly_budgets(world),
         {
             "name": "Never pause or cut brand campaigns",
             "kind": "protected_campaigns",
@@ -200,6 +248,30 @@ def starter_guardrails(world: World) -> list[dict]:
             "severity": Severity.BLOCK,
             "params": {"days": 28, "conversions": 5},
         },
+    ]
+
+
+# An average month's days: a monthly budget is about this many daily budgets.
+DAYS_PER_MONTH = 30.4
+
+
+def monthly_budgets(world: World) -> list[dict]:
+    """A monthly budget for the channel that spends most, a fifth under what its campaigns can spend in a month,
+    so the Pacing page has a course to show and the engine a month to bring back on pace."""
+    by_channel: dict[str, float] = {}
+    for c in world.campaigns:
+        # What a campaign can spend a day: its budget, or less where demand runs out first.
+        can_spend = min(c.daily_budget, c.spend_ceiling or c.daily_budget)
+        by_channel[c.channel] = by_channel.get(c.channel, 0.0) + can_spend
+    channel = max(by_channel, key=by_channel.get)
+    return [
+        {
+            "name": f"Monthly budget for {channel}",
+            "kind": "monthly_budget",
+            "scope": {"channel": channel},
+            "severity": Severity.WARN,
+            "params": {"amount": round(by_channel[channel] * DAYS_PER_MONTH * 0.8, -2)},
+        }
     ]
 
 

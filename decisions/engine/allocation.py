@@ -17,6 +17,14 @@ each to the campaign that gains most from it).
 When the bounds cannot hold the total (their lower bounds add up to more, or
 their upper bounds to less), the result is the nearest feasible split: every
 campaign at that bound, with `Allocation.feasible` False.
+
+Demand-limited campaigns (decisions/engine/utilization.py) carry a spend cap:
+a budget above it is not spent, so its value is value(min(budget, cap)). The
+search then runs only up to the cap, which is exactly that: past the cap more
+budget costs the multiplier and earns nothing. Money no campaign can use
+(every capped one at its cap, every other at its upper bound) goes back where
+it came from, the capped campaigns' own budgets, so the total still holds and
+nothing is cut for nothing.
 """
 
 from __future__ import annotations
@@ -45,12 +53,15 @@ def bounds_from_limits(
     no_cut=None,
     no_increase=None,
     seen_max=None,
+    spend_cap=None,
 ) -> Bounds:
     """Per-campaign budget bounds from the guardrails; scalars or arrays, NaN = no limit there.
 
     `no_cut` (protected campaigns) and `no_increase` (forbidden audiences) are
     boolean masks. `seen_max` is the largest daily spend in a campaign's data:
-    the curve is not trusted more than the change cap beyond it. Where limits
+    the curve is not trusted more than the change cap beyond it. `spend_cap`
+    (inf/NaN = none) is what a demand-limited campaign can spend: no budget is
+    raised above it (one already above it may stay, or be cut). Where limits
     contradict each other (a protected campaign already above its budget
     maximum), the campaign is held at its current budget, so the engine
     proposes nothing there and the guardrail check reports the conflict.
@@ -70,6 +81,8 @@ def bounds_from_limits(
     if seen_max is not None:
         reach = _per_campaign(seen_max, current) * (1 + np.nan_to_num(pct, nan=0.0))
         upper = np.fmin(upper, np.fmax(reach, current))
+    if spend_cap is not None:
+        upper = np.fmin(upper, np.fmax(_per_campaign(spend_cap, current), current))
     conflict = lower > upper
     lower = np.where(conflict, current, np.maximum(lower, 0.0))
     upper = np.where(conflict, current, upper)
@@ -106,8 +119,13 @@ def allocate_detailed(
     min_move_pct: float = 0.0,
     max_p_loss: float | None = None,
     opportunity_rate: float = 0.0,
+    spend_caps=None,
 ) -> Allocation:
     """Allocate, then hold moves too small to matter or (with draws) too likely to lose value.
+
+    `spend_caps` (per campaign, inf = none): the budget beyond which a
+    campaign spends no more; value and P(loss) are then read at the effective
+    spend min(budget, cap).
 
     Pass CurveFits (with parameter draws) to get `p_loss` per campaign: the
     share of draws in which the move does worse than the money would do where
@@ -125,20 +143,22 @@ def allocate_detailed(
     upper = np.minimum(np.asarray(bounds.upper, dtype=float), max(total, lower.max(initial=0.0)))
     held = np.array([c is None for c in curves]) & (lower <= current) & (current <= upper)
     lower, upper = _hold(lower, upper, current, held)
+    caps = np.full(len(current), np.inf) if spend_caps is None else np.nan_to_num(spend_caps, nan=np.inf)
+    caps = np.broadcast_to(np.asarray(caps, dtype=float), current.shape)
 
-    budgets, level, feasible = _solve(*params, lower, upper, total)
+    budgets, level, feasible = _solve_capped(params, lower, upper, caps, total, current)
     p_loss = np.full(len(current), np.nan)
     for _ in range(MAX_ROUNDS):
         threshold = np.maximum(min_move, min_move_pct * current)
         holdable = ~held & (bounds.lower <= current) & (current <= bounds.upper)
         too_small = holdable & (np.abs(budgets - current) < threshold)
-        p_loss = _move_p_loss(fits, current, budgets, opportunity_rate)
+        p_loss = _move_p_loss(fits, np.minimum(current, caps), np.minimum(budgets, caps), opportunity_rate)
         too_risky = holdable & (p_loss > max_p_loss) if max_p_loss is not None else np.zeros_like(held)
         new_holds = too_small | too_risky
         if not new_holds.any():
             break
         trial_lower, trial_upper = _hold(lower, upper, current, new_holds)
-        trial = _solve(*params, trial_lower, trial_upper, total)
+        trial = _solve_capped(params, trial_lower, trial_upper, caps, total, current)
         if feasible and not trial[2]:
             break  # holding these would make the total unreachable: keep the moves
         held |= new_holds
@@ -161,6 +181,25 @@ def _curve_arrays(curves: Sequence[FittedCurve | None]) -> tuple[np.ndarray, np.
 
 
 # --- the solver ---------------------------------------------------------------------
+
+
+def _solve_capped(params, lower, upper, caps, total, current) -> tuple[np.ndarray, float, bool]:
+    """`_solve` with each campaign's useful range ending at its spend cap; see the module's docstring."""
+    reach = np.clip(caps, lower, upper)
+    if not np.isfinite(caps).any() or total <= reach.sum():
+        return _solve(*params, lower, reach, total)
+    budgets, level, _ = _solve(*params, lower, reach, reach.sum())
+    # What nobody can spend: first back to the capped campaigns (up to today's budget), then wherever room is.
+    left = total - budgets.sum()
+    for room in (
+        np.where(np.isfinite(caps), np.clip(np.minimum(current, upper) - budgets, 0, None), 0.0),
+        upper - budgets,
+    ):
+        if left <= 1e-9 or room.sum() <= 1e-12:
+            continue
+        given = room * min(1.0, left / room.sum())
+        budgets, left = budgets + given, left - given.sum()
+    return budgets, level, bool(left <= 1e-6 * max(total, 1.0))
 
 
 def _solve(c, k, n, lower, upper, total) -> tuple[np.ndarray, float, bool]:

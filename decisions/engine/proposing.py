@@ -4,17 +4,26 @@ Pure: takes arrays and fitted curves, returns `Draft`s; the generation service
 stores them. A budget shift moves money between a handful of campaigns and is
 budget-neutral on its own, so it can be approved or rejected without touching
 any other proposal (see `group_moves`).
+
+Budgets are valued at the spend they buy: a demand-limited campaign
+(decisions/engine/utilization.py) spends no more than its cap whatever its
+budget, so every impact is read at min(budget, cap). A cut of budget it never
+spent is a *reclaim* (`split_reclaims`, `reclaim_draft`): its own kind, since
+it asks the reviewer a different question (this money is idle — put it to
+work?) at almost no risk, and reviewers, auto-approval and the reports can
+tell it from a shift that trades one campaign's outcomes for another's.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from decisions.engine.allocation import bounds_from_limits
 from decisions.engine.types import Anomaly, Bounds, CurveFit
+from decisions.engine.utilization import Utilization
 from objectives import formatting, guardrails
 
 DAYS_PER_WEEK = 7
@@ -30,6 +39,12 @@ class CampaignView:
     name: str
     platform_roas: float | None = None  # platform-reported revenue per unit spend, recent weeks
     objective_per_spend: float | None = None  # objective value per unit spend, recent weeks
+    utilization: Utilization | None = None  # how much of its budget it spends, and what limits it
+
+
+def spend_caps(views: list[CampaignView]) -> np.ndarray:
+    """Per campaign, the budget beyond which it spends no more (inf where demand does not limit it)."""
+    return np.array([v.utilization.spend_cap if v.utilization is not None else np.inf for v in views])
 
 
 @dataclass(frozen=True)
@@ -68,8 +83,10 @@ def guardrail_bounds(
     rules: list[guardrails.Rule],
     fits: list[CurveFit | None],
     max_step_pct: float,
+    caps: np.ndarray | None = None,
 ) -> Bounds:
-    """Per-campaign budget bounds from the block-level guardrails, the engine's own step limit and the data seen."""
+    """Per-campaign budget bounds from the block-level guardrails, the engine's own step limit, the data seen
+    and (`caps`) what demand-limited campaigns can spend: none is raised above it."""
     limits = [guardrails.budget_limits(f, rules) for f in facts]
     upper = np.array([high for _, high, _ in limits])
     for members, cap in guardrails.total_caps(facts, rules):
@@ -83,6 +100,7 @@ def guardrail_bounds(
         budget_min=np.array([low for low, _, _ in limits]),
         budget_max=upper,
         seen_max=np.array([f.curve.spend_max if f is not None else np.nan for f in fits]),
+        spend_cap=caps,
     )
 
 
@@ -214,7 +232,7 @@ def shift_draft(
 ) -> Draft:
     order = group.donors() + group.receivers()
     targets = {i: round(float(current[i]) + group.deltas[i], 2) for i in order}
-    draws = sum(fits[i].impact_draws(float(current[i]), targets[i]) for i in order)
+    draws = _impact_draws(order, current=current, targets=targets, fits=fits, views=views)
     expected, p_loss = impact_summary(draws, metric=metric)
     changes = [
         {
@@ -232,15 +250,114 @@ def shift_draft(
         changes=changes,
         rationale=shift_rationale(
             group, current=current, fits=fits, views=views, metric=metric, expected=expected, weights=weights
-        ),
+        )
+        + _utilization_sentences(order, views),
         expected=expected,
         p_loss=p_loss,
         evidence={
             "level": LEVEL,
             "marginal_level": round(float(marginal_level), 4),
             "curves": [curve_evidence(fits[i], views[i], float(current[i]), targets[i]) for i in order],
+            **utilization_evidence(order, views),
         },
         platform_view=platform_view(views[donor], views[receiver], metric=metric, others=[views[i] for i in order]),
+    )
+
+
+def _impact_draws(order, *, current, targets, fits, views) -> np.ndarray:
+    """Change in value/day per parameter draw, each campaign read at the spend its budget buys."""
+    caps = spend_caps(views)
+    return sum(fits[i].impact_draws(min(float(current[i]), caps[i]), min(float(targets[i]), caps[i])) for i in order)
+
+
+def utilization_evidence(order: list[int], views: list[CampaignView]) -> dict:
+    """{"utilization": {external_id: figures and sentence}} for the campaigns of a proposal that were measured."""
+    found = {views[i].external_id: views[i].utilization.to_dict() for i in order if views[i].utilization is not None}
+    return {"utilization": found} if found else {}
+
+
+def _utilization_sentences(order: list[int], views: list[CampaignView]) -> str:
+    """ " Name spent 79% of its budget on 90 of 90 days: demand-limited, a raise would not be spent." for each
+    demand-limited campaign of the proposal: why it gets no raise, or why its cut costs little."""
+    return "".join(
+        f" {views[i].name} {views[i].utilization.sentence()}."
+        for i in order
+        if views[i].utilization is not None and views[i].utilization.is_demand_limited
+    )
+
+
+# --- reclaiming budget a campaign does not spend ---------------------------------------
+
+
+def split_reclaims(current: np.ndarray, budgets: np.ndarray, caps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split an allocation into (reclaims, the rest), each as budgets, over disjoint campaigns.
+
+    A reclaim donor is a capped campaign cut no lower than its cap: all it
+    gives up is budget it does not spend. Its money goes to the increases,
+    largest first, each taken whole while the reclaimed money lasts (a
+    campaign in two proposals would have two conflicting targets); reclaim
+    cuts are scaled down to what those increases take. Everything else, cuts
+    into spent budget included, stays for the ordinary shifts.
+    """
+    current, budgets = np.asarray(current, dtype=float), np.asarray(budgets, dtype=float)
+    cut = current - budgets
+    donors = np.isfinite(caps) & (cut > 1e-9) & (budgets >= caps - 0.01)
+    pool = float(cut[donors].sum())
+    takers = np.zeros(len(current), dtype=bool)
+    taken = 0.0
+    for i in np.argsort(cut, kind="stable"):  # largest increase first
+        if cut[i] >= -1e-9:
+            break
+        if taken - cut[i] <= pool + 1e-9:
+            takers[i], taken = True, taken - cut[i]
+    scale = taken / pool if pool > 0 else 0.0
+    reclaims = np.where(donors, current - cut * scale, np.where(takers, budgets, current))
+    rest = np.where(donors | takers, current, budgets)
+    return reclaims, rest
+
+
+def reclaim_draft(
+    group: Group,
+    *,
+    current: np.ndarray,
+    fits: list[CurveFit | None],
+    views: list[CampaignView],
+    metric: str,
+    marginal_level: float,
+    weights: dict | None = None,
+) -> Draft:
+    """Lower demand-limited campaigns' budgets toward what they spend and move the money to campaigns that spend.
+
+    Impact and interval are read at effective spend, so the cuts count for (about) nothing and the
+    increases for what they earn.
+    """
+    draft = shift_draft(
+        group, current=current, fits=fits, views=views, metric=metric, marginal_level=marginal_level, weights=weights
+    )
+    return replace(
+        draft,
+        kind="reclaim",
+        rationale=reclaim_rationale(
+            group, current=current, views=views, metric=metric, expected=draft.expected, weights=weights
+        ),
+    )
+
+
+def reclaim_rationale(group: Group, *, current, views, metric: str, expected: dict, weights: dict | None = None) -> str:
+    unit = formatting.objective_unit(metric, weights)
+    donors = [
+        f"{views[i].name} {views[i].utilization.sentence()}; lowering its budget from "
+        f"{_money(current[i])} to {_money(current[i] + group.deltas[i])}/day keeps what it spends on 9 days in 10"
+        for i in group.donors()
+        if views[i].utilization is not None
+    ]
+    return (
+        f"{'. '.join(donors)}. "
+        f"Moving the {_money(group.amount)}/day {'it does' if len(donors) == 1 else 'they do'} not spend to "
+        f"{_names(group.receivers(), views)}, "
+        f"which spend their budgets, is expected to add {unit.amount(expected['mean'], signed=False)}/week, "
+        f"{int(LEVEL * 100)}% interval {unit.amount(expected['low'], signed=False)}–"
+        f"{unit.amount(expected['high'], signed=False)}; the cut itself gives up next to nothing."
     )
 
 
@@ -264,8 +381,9 @@ def shift_rationale(
 ) -> str:
     donor, receiver = group.donors()[0], group.receivers()[0]
     unit = formatting.objective_unit(metric, weights)
-    m_r = float(fits[receiver].curve.marginal(current[receiver]))
-    m_d = float(fits[donor].curve.marginal(current[donor]))
+    caps = spend_caps(views)  # "today's spend": what the budget buys, for a demand-limited campaign less
+    m_r = float(fits[receiver].curve.marginal(min(current[receiver], caps[receiver])))
+    m_d = float(fits[donor].curve.marginal(min(current[donor], caps[donor])))
     saturated = " and is saturated" if _is_saturated(fits[donor], current[donor]) else ""
     return (
         f"{views[receiver].name} returns {_per_dollar(m_r, unit, metric)} per extra dollar at today's spend "

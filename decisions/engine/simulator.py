@@ -7,13 +7,20 @@ the business sees little pipeline, and what little it sees is saturated.
 An engine that optimises the platform's numbers loses money here, which is
 exactly the lesson the demo must be able to teach.
 
+Some campaigns can be *demand-limited* (`make_world(limited_share=…)`): a
+hidden spend ceiling (a search campaign runs out of queries) caps what they
+spend whatever the budget, spend = min(budget, ceiling × day's demand). Search
+campaigns report Google's impression-share figures consistent with that: a
+demand-limited one loses impressions to rank, not budget; one its budget holds
+back loses the rest to budget.
+
 Pure numpy: no Django, no database, deterministic for a given seed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -36,6 +43,19 @@ _VARIATION = {"high": (0.50, 1.50), "low": (0.97, 1.03)}
 # Seeds for independent random streams, so adding a draw to one stream does
 # not change the numbers of another.
 _STREAM_WORLD, _STREAM_HISTORY, _STREAM_DAYS = 11, 23, 37
+# Demand limits and search delivery figures draw from their own streams, so a
+# world without limits simulates exactly the numbers it did before they existed.
+_STREAM_LIMITS, _STREAM_DELIVERY = 41, 43
+
+# A demand-limited campaign's daily demand wobbles this much (lognormal sd)
+# around its ceiling; platforms' own pacing keeps it steadier than outcomes.
+DEMAND_NOISE = 0.08
+# Search campaigns that are not demand-limited could spend this multiple of
+# today's budget: above the highest historical budget (1.5×, with delivery
+# 1.05×), so their budget binds every day and impressions are lost to it.
+BUDGET_LIMITED_DEMAND = 1.8
+# Google shows "Limited by budget" when the budget costs more than this share of impressions.
+LIMITED_STATUS_LOST_IS = 0.05
 
 
 @dataclass(frozen=True)
@@ -87,6 +107,13 @@ class SimCampaign:
     noise: float
     # Hidden truth, like the curves: never written to the database.
     is_trap: bool = False
+    spend_ceiling: float | None = None  # spend/day demand allows (None: the budget always binds)
+    demand_noise: float = DEMAND_NOISE  # lognormal sd of the day's demand around the ceiling
+    lost_to_rank: float = 0.0  # search only: share of impressions lost to ad rank
+
+    @property
+    def reports_impression_share(self) -> bool:
+        return self.channel == "search"
 
 
 @dataclass(frozen=True)
@@ -117,6 +144,30 @@ class SimHistory:
     pipeline_value: np.ndarray
     closed_revenue: np.ndarray  # np.nan where the CRM has not closed the day yet
     budgets: np.ndarray | None = None  # the daily budget in force each day
+    # Search campaigns' delivery figures (0–1 shares, NaN for other channels) and the platform's
+    # "Limited by budget" status (1/0, NaN where not reported).
+    impression_share: np.ndarray | None = None
+    lost_is_budget: np.ndarray | None = None
+    lost_is_rank: np.ndarray | None = None
+    limited_by_budget: np.ndarray | None = None
+
+    def delivery_rows(self, world: World) -> Iterator[dict]:
+        """Per campaign-day: the budget in force and, for search, impression share and what was lost to what."""
+        for i, campaign in enumerate(world.campaigns):
+            for j, day in enumerate(self.dates):
+                yield {
+                    "date": day,
+                    "campaign_id": campaign.external_id,
+                    "daily_budget": None if self.budgets is None else round(float(self.budgets[i, j]), 2),
+                    "impression_share": _share_or_none(self.impression_share, i, j),
+                    "lost_is_budget": _share_or_none(self.lost_is_budget, i, j),
+                    "lost_is_rank": _share_or_none(self.lost_is_rank, i, j),
+                    "limited_by_budget": (
+                        None
+                        if self.limited_by_budget is None or np.isnan(self.limited_by_budget[i, j])
+                        else bool(self.limited_by_budget[i, j])
+                    ),
+                }
 
     def rows(self, world: World) -> Iterator[dict]:
         for i, campaign in enumerate(world.campaigns):
@@ -134,6 +185,10 @@ class SimHistory:
                     "pipeline_value": round(float(self.pipeline_value[i, j]), 2),
                     "closed_revenue": None if np.isnan(closed) else round(float(closed), 2),
                 }
+
+
+def _share_or_none(values: np.ndarray | None, i: int, j: int) -> float | None:
+    return None if values is None or np.isnan(values[i, j]) else round(float(values[i, j]), 4)
 
 
 # --- building a world ---------------------------------------------------------
@@ -158,7 +213,16 @@ _TRAP = (
 )
 
 
-def make_world(n_campaigns: int = 40, seed: int = 1, *, trap_share: float = 0.25) -> World:
+def make_world(
+    n_campaigns: int = 40,
+    seed: int = 1,
+    *,
+    trap_share: float = 0.25,
+    limited_share: float = 0.0,
+    limited_ceiling: tuple[float, float] = (0.55, 0.9),
+) -> World:
+    """A world; `limited_share` of its healthy campaigns are demand-limited, each able to spend a random
+    share in `limited_ceiling` of today's budget."""
     rng = np.random.default_rng([seed, _STREAM_WORLD])
     n_trap = int(round(n_campaigns * trap_share))
     templates = [(_TRAP[i % len(_TRAP)], True) for i in range(n_trap)]
@@ -166,7 +230,34 @@ def make_world(n_campaigns: int = 40, seed: int = 1, *, trap_share: float = 0.25
     # Shuffle so the traps do not all sit at the start of every list.
     order = rng.permutation(n_campaigns)
     campaigns = [_make_campaign(rng, number, *templates[index]) for number, index in enumerate(order, start=1)]
-    return World(campaigns=tuple(campaigns), seed=seed)
+    limits = np.random.default_rng([seed, _STREAM_LIMITS])
+    rank = limits.uniform(0.1, 0.5, n_campaigns)
+    campaigns = [
+        replace(c, lost_to_rank=float(rank[i]) if c.reports_impression_share else 0.0) for i, c in enumerate(campaigns)
+    ]
+    healthy = [i for i, c in enumerate(campaigns) if not c.is_trap]
+    # Search campaigns run out of queries most often: three times as likely to be the limited ones.
+    weight = np.array([3.0 if campaigns[i].reports_impression_share else 1.0 for i in healthy])
+    count = min(int(round(n_campaigns * limited_share)), len(healthy))
+    chosen = limits.choice(healthy, size=count, replace=False, p=weight / weight.sum()) if count else []
+    shares = limits.uniform(*limited_ceiling, len(chosen))
+    ceilings = {
+        campaigns[i].external_id: campaigns[i].daily_budget * float(f) for i, f in zip(chosen, shares, strict=True)
+    }
+    return with_ceilings(World(campaigns=tuple(campaigns), seed=seed), ceilings)
+
+
+def with_ceilings(world: World, ceilings: dict[str, float | None], *, demand_noise: float = DEMAND_NOISE) -> World:
+    """The same world with these campaigns' spend ceilings (spend/day demand allows) set or cleared;
+    `demand_noise` 0 makes their spend sit flat at the ceiling."""
+    unknown = set(ceilings) - set(world.external_ids)
+    if unknown:
+        raise KeyError(f"not campaigns of this world: {sorted(unknown)}")
+    campaigns = tuple(
+        replace(c, spend_ceiling=ceilings[c.external_id], demand_noise=demand_noise) if c.external_id in ceilings else c
+        for c in world.campaigns
+    )
+    return replace(world, campaigns=campaigns)
 
 
 def _make_campaign(rng: np.random.Generator, number: int, template, trap: bool) -> SimCampaign:
@@ -256,7 +347,11 @@ def _simulate(rng, world: World, budgets: np.ndarray, dates: tuple[date, ...], a
     # Platforms under-deliver a little and wobble day to day; a budget of 0 is
     # a paused campaign and spends nothing.
     delivery = np.clip(rng.normal(0.96, 0.05, size=(n, days)), 0.7, 1.05)
-    spend = np.round(budgets * delivery * SPEND_SEASONALITY[weekdays], 2)
+    wanted = budgets * delivery * SPEND_SEASONALITY[weekdays]
+    # What demand would let each campaign spend that day (inf: more than any budget).
+    aux = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])
+    limit, potential = _demand(aux, world, budgets, weekdays)
+    spend = np.round(np.minimum(wanted, limit), 2)
 
     sigma = np.array([c.noise for c in world.campaigns])[:, None]
     pipeline = _curves(world, spend, "pipeline_curve") * VALUE_SEASONALITY[weekdays] * _lognormal(rng, sigma, n, days)
@@ -280,8 +375,13 @@ def _simulate(rng, world: World, budgets: np.ndarray, dates: tuple[date, ...], a
     age = np.array([(as_of - d).days for d in dates])
     closed = np.where(age >= CLOSE_LAG_DAYS, closed, np.nan)
 
+    share, lost_budget, lost_rank, limited = _search_delivery(aux, world, spend, potential, budgets)
     return SimHistory(
         dates=dates,
+        impression_share=share,
+        lost_is_budget=lost_budget,
+        lost_is_rank=lost_rank,
+        limited_by_budget=limited,
         spend=spend,
         impressions=impressions.astype(np.int64),
         clicks=clicks.astype(np.int64),
@@ -292,6 +392,45 @@ def _simulate(rng, world: World, budgets: np.ndarray, dates: tuple[date, ...], a
         closed_revenue=closed,
         budgets=budgets,
     )
+
+
+def _demand(rng, world: World, budgets: np.ndarray, weekdays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per campaign-day, (the spend demand allows, the spend search could find).
+
+    The first caps spend: ceiling × noise for demand-limited campaigns, inf for
+    the rest. The second feeds the impression-share figures: the same for
+    limited campaigns, BUDGET_LIMITED_DEMAND × today's budget for the rest, which
+    no budget path reaches, so their budget binds and impressions go to it.
+    """
+    n, days = budgets.shape
+    sigma = np.array([c.demand_noise for c in world.campaigns])[:, None]
+    noise = np.exp(rng.normal(-(sigma**2) / 2, sigma, size=(n, days))) * SPEND_SEASONALITY[weekdays]
+    ceiling = spend_ceilings(world)[:, None]
+    limit = np.where(np.isfinite(ceiling), ceiling * noise, np.inf)
+    potential = np.where(np.isfinite(ceiling), limit, BUDGET_LIMITED_DEMAND * world.budgets[:, None] * noise)
+    return limit, potential
+
+
+def _search_delivery(rng, world: World, spend, potential, budgets):
+    """Impression share and the shares lost to budget and to rank, for search campaigns (NaN elsewhere).
+
+    Of the impressions a campaign was eligible for, `lost_to_rank` go to better ads whatever the budget;
+    of the rest, the budget serves spend/demand and loses the remainder. The three add up to 1.
+    """
+    n, days = spend.shape
+    search = np.array([c.reports_impression_share for c in world.campaigns])[:, None]
+    rank = np.array([c.lost_to_rank for c in world.campaigns])[:, None]
+    rank = np.clip(rank + rng.normal(0.0, 0.02, size=(n, days)), 0.0, 0.95)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        served = np.where(budgets > 0, np.clip(spend / potential, 0.0, 1.0), 0.0)
+    # Days at a demand limit serve everything: rounding of spend must not read as a budget loss.
+    served = np.where(served > 0.995, 1.0, served)
+    share = np.round((1 - rank) * served, 4)
+    lost_budget = np.round((1 - rank) * (1 - served), 4)
+    lost_rank = np.round(1 - share - lost_budget, 4)
+    limited = (lost_budget > LIMITED_STATUS_LOST_IS).astype(float)
+    nan = np.full((n, days), np.nan)
+    return (np.where(search, a, nan) for a in (share, lost_budget, lost_rank, limited))
 
 
 def _curves(world: World, spend: np.ndarray, which: str) -> np.ndarray:
@@ -353,10 +492,22 @@ def _hill_arrays(world: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
 
 
+def spend_ceilings(world: World) -> np.ndarray:
+    """Per campaign, the spend/day demand allows (inf where the budget always binds)."""
+    return np.array([np.inf if c.spend_ceiling is None else c.spend_ceiling for c in world.campaigns])
+
+
+def effective_spend(world: World, budgets: np.ndarray) -> np.ndarray:
+    """What each budget buys: min(budget, ceiling). The yardstick takes the ceiling as the day's demand (its
+    wobble, DEMAND_NOISE, is ignored), so a budget above the ceiling buys exactly nothing more."""
+    return np.minimum(np.maximum(np.asarray(budgets, dtype=float), 0.0), spend_ceilings(world))
+
+
 def true_value(world: World, budgets: np.ndarray) -> float:
-    """Expected pipeline value per day if each campaign spent its budget (weekday-averaged)."""
+    """Expected pipeline value per day if each campaign spent its budget, or what demand lets it
+    (weekday-averaged)."""
     ceiling, half, shape = _hill_arrays(world)
-    r = (np.maximum(np.asarray(budgets, dtype=float), 0.0) / half) ** shape
+    r = (effective_spend(world, budgets) / half) ** shape
     return float((ceiling * r / (1 + r)).sum())
 
 
@@ -378,6 +529,9 @@ def oracle_budgets(
 
     Equalises marginal returns by bisection on the common marginal, each
     campaign boxed in [lower, upper]; the benchmarks' upper bound on uplift.
+    It knows the spend ceilings: budget above a ceiling buys nothing, so the
+    search runs up to the ceiling and whatever no campaign can spend is
+    parked where it does no harm (see `_park`).
     """
     current = world.budgets
     total = float(current.sum() if total is None else total)
@@ -385,7 +539,19 @@ def oracle_budgets(
     upper = np.full_like(current, total) if upper is None else np.asarray(upper, dtype=float)
     if lower.sum() > total or upper.sum() < total:
         raise ValueError("no allocation of this total fits the bounds")
+    reach = np.clip(spend_ceilings(world), lower, upper)
+    if reach.sum() <= total:
+        return _park(reach, upper, total - reach.sum())
+    return _oracle_within(world, total, lower, reach)
 
+
+def _park(budgets: np.ndarray, upper: np.ndarray, amount: float) -> np.ndarray:
+    """Spread money nobody can spend over the room left, in proportion to it (it buys nothing anywhere)."""
+    room = upper - budgets
+    return budgets + amount * room / room.sum() if room.sum() > 0 else budgets
+
+
+def _oracle_within(world: World, total: float, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     # Past its inflection each curve's marginal falls with spend, so bisect
     # there for marginal == level; a campaign whose peak marginal is below
     # the level gets its lower bound.

@@ -25,7 +25,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -34,13 +34,15 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from decisions import sweeping
+from decisions import audit, sweeping
 from decisions.audit import events as audit_events
 from decisions.engine import acceptance, proposing
 from decisions.engine.allocation import allocate_detailed
 from decisions.engine.anomalies import detect_anomalies
 from decisions.engine.curves import fit_curves
 from decisions.engine.types import CurveFit, FittedCurve
+from decisions.engine.utilization import Utilization, measure
+from decisions.generation.pacing import pacing_drafts
 from decisions.learning import service as learning
 from decisions.models import AcceptanceModel, Campaign, DailyMetric, GenerationRun, Proposal
 from decisions.review import freshness, kinds, selectors
@@ -150,6 +152,20 @@ class Window:
     value: np.ndarray  # the objective (with its weights)
     platform_revenue: np.ndarray
     outcomes: np.ndarray  # counts for the anomaly test: leads, or platform conversions where leads are unknown
+    budget: np.ndarray | None = None  # the daily budget in force each day
+    lost_is_budget: np.ndarray | None = None  # search impression share lost to budget (0–1)
+    limited_by_budget: np.ndarray | None = None  # the platform's "Limited by budget" status (1/0)
+    current_budget: np.ndarray | None = None  # each campaign's daily budget today
+
+    def utilization(self, i: int) -> Utilization:
+        """How much of its budget campaign i spent over the window, and what limits it."""
+        return measure(
+            self.spend[i],
+            self.budget[i],
+            lost_is_budget=self.lost_is_budget[i],
+            limited_by_budget=self.limited_by_budget[i],
+            current_budget=float(self.current_budget[i]),
+        )
 
 
 def objective_weights(run: GenerationRun) -> dict[str, float]:
@@ -166,7 +182,18 @@ def load_window(run: GenerationRun, campaign_ids: list[int]) -> Window:
     row = {pk: i for i, pk in enumerate(campaign_ids)}
     shape = (len(campaign_ids), len(dates))
     weights = objective_weights(run)
-    fields = sorted({"spend", "platform_revenue", "leads", "platform_conversions", *weights})
+    fields = sorted(
+        {
+            "spend",
+            "platform_revenue",
+            "leads",
+            "platform_conversions",
+            "daily_budget",
+            "lost_is_budget",
+            "limited_by_budget",
+            *weights,
+        }
+    )
     arrays = {name: np.full(shape, np.nan) for name in fields}
     rows = DailyMetric.objects.filter(
         campaign_id__in=campaign_ids, date__gte=run.window_start, date__lte=run.window_end
@@ -176,6 +203,11 @@ def load_window(run: GenerationRun, campaign_ids: list[int]) -> Window:
         for name, value in zip(fields, values, strict=True):
             if value is not None:
                 arrays[name][i, j] = float(value)
+    current = dict(Campaign.objects.filter(pk__in=campaign_ids).values_list("pk", "daily_budget"))
+    current_budget = np.array([float(current.get(pk) or 0) for pk in campaign_ids])
+    # A day imported without its budget (older files, exports without the column) is taken to have run at
+    # today's budget: the best guess there is, and the one that keeps such campaigns measurable.
+    budget = np.where(np.isfinite(arrays["daily_budget"]), arrays["daily_budget"], current_budget[:, None])
     return Window(
         campaign_ids=campaign_ids,
         dates=dates,
@@ -183,6 +215,10 @@ def load_window(run: GenerationRun, campaign_ids: list[int]) -> Window:
         value=_weighted(arrays, weights, primary=run.metric),
         platform_revenue=arrays["platform_revenue"],
         outcomes=np.where(np.isfinite(arrays["leads"]), arrays["leads"], arrays["platform_conversions"]),
+        budget=budget,
+        lost_is_budget=arrays["lost_is_budget"],
+        limited_by_budget=arrays["limited_by_budget"],
+        current_budget=current_budget,
     )
 
 
@@ -224,6 +260,7 @@ def fit_chunk(*, run_id: int, campaign_ids: list[int]) -> dict:
                 "recent_value": _nansum(window.value[i, recent]),
                 "recent_platform_revenue": _nansum(window.platform_revenue[i, recent]),
                 "recent_value_days": int(np.isfinite(window.value[i, recent]).sum()),
+                "utilization": _utilization_to_json(window.utilization(i)),
             }
             for i, pk in enumerate(campaign_ids)
         ],
@@ -254,6 +291,17 @@ def _fit_to_json(fit: CurveFit | None) -> dict | None:
     return {"curve": asdict(fit.curve), "draws": np.round(fit.draws, 6).tolist()}
 
 
+def _utilization_to_json(u: Utilization) -> dict:
+    data = asdict(u)
+    return {k: None if isinstance(v, float) and not np.isfinite(v) else v for k, v in data.items()}
+
+
+def _utilization_from_json(data: dict | None) -> Utilization | None:
+    if data is None:  # a chunk fitted before utilization was measured
+        return None
+    return Utilization(**{**data, "share_spent": float("nan") if data["share_spent"] is None else data["share_spent"]})
+
+
 def _fit_from_json(data: dict | None) -> CurveFit | None:
     if data is None:
         return None
@@ -275,6 +323,9 @@ class Context:
     views: list[proposing.CampaignView]
     recent_value_per_day: np.ndarray
     acceptance: AcceptanceModel | None  # what reviewers accept, learnt from past decisions (None before any)
+    # Campaigns this run's pacing corrections move: the other drafters leave them be, so one run never queues
+    # two proposals that set the same budget to different values.
+    moved: set[str] = field(default_factory=set)
 
 
 def generation_finish(*, run_id: int, chunk_results: list[dict]) -> GenerationRun:
@@ -285,7 +336,9 @@ def generation_finish(*, run_id: int, chunk_results: list[dict]) -> GenerationRu
     started = time.perf_counter()
     errors = [error for chunk in chunk_results for error in chunk["errors"]]
     try:
-        with transaction.atomic():
+        # The run's audit events (created, superseded, finished) go in together at the end (audit.deferred):
+        # the chain's lock is held for that insert and the COMMIT, not while every proposal is written.
+        with transaction.atomic(), audit.deferred():
             # First: the run's row stays locked while the proposals are written, which tells the stuck-work
             # sweep that this run is alive however long the writing takes.
             sweeping.heartbeat(GenerationRun, run.pk)
@@ -328,6 +381,7 @@ def _context(run: GenerationRun, chunk_results: list[dict]) -> Context:
             name=c.name or c.external_id,
             platform_roas=_ratio(e["recent_platform_revenue"], e["recent_spend"]),
             objective_per_spend=_ratio(e["recent_value"], e["recent_spend"]),
+            utilization=_utilization_from_json(e.get("utilization")),
         )
         for c, e in zip(campaigns, entries, strict=True)
     ]
@@ -355,8 +409,13 @@ def _write_proposals(run: GenerationRun, chunk_results: list[dict]) -> tuple[dic
     anomalies = {a["campaign_id"]: a for chunk in chunk_results for a in chunk["anomalies"]}
     counts = {"campaigns": len(ctx.campaigns), "fitted": sum(f is not None for f in ctx.fits)}
     held = _hold_ineligible(ctx, anomalies)
+    # Pacing corrections first: a monthly budget is money the team has fixed, so the drafters after plan around
+    # them (each campaign moved by at most one proposal of a run).
+    drafts = pacing_drafts(ctx, anomalies)
+    ctx.moved = {change["campaign"] for draft in drafts for change in draft.changes}
+    _hold_moved(ctx, held)
+    drafts += [draft for drafter in DRAFTERS for draft in drafter(ctx, anomalies)]
     counts["held_back"] = sum(len(campaigns) for campaigns in held.values())
-    drafts = [draft for drafter in DRAFTERS for draft in drafter(ctx, anomalies)]
     counts.update(_store(ctx, drafts))
     return counts, {"campaigns": _held_by_reason(held), "limits": noise_limits()}
 
@@ -365,6 +424,7 @@ def _write_proposals(run: GenerationRun, chunk_results: list[dict]) -> tuple[dic
 PAUSED = "Paused"
 ANOMALOUS = "Anomalous: the run proposes a pause or a cut instead"
 NOT_FITTED = "No response curve could be fitted (too little data, or the fit failed)"
+PACED = "Corrected for its monthly budget by this run's pacing proposal"
 # The Runs page lists this many names per reason, then a count.
 NAMES_PER_REASON = 50
 
@@ -380,6 +440,14 @@ def _hold_ineligible(ctx: Context, anomalies: dict) -> dict[str, list[Campaign]]
             ctx.fits[i] = None
             held.setdefault(reason, []).append(campaign)
     return held
+
+
+def _hold_moved(ctx: Context, held: dict[str, list[Campaign]]) -> None:
+    """Freeze what this run's pacing corrections move, so the allocator plans around them."""
+    for i, campaign in enumerate(ctx.campaigns):
+        if campaign.external_id in ctx.moved and ctx.fits[i] is not None:
+            ctx.fits[i] = None
+            held.setdefault(PACED, []).append(campaign)
 
 
 def _why_left_alone(ctx: Context, i: int, campaign: Campaign, anomalies: dict) -> str:
@@ -416,6 +484,7 @@ def _bounds(ctx: Context):
         rules=ctx.rules,
         fits=ctx.fits,
         max_step_pct=float(setting("WAYPOINT_MAX_STEP_PCT", 50)),
+        caps=proposing.spend_caps(ctx.views),
     )
 
 
@@ -423,6 +492,8 @@ def _shift_drafts(ctx: Context, anomalies: dict) -> list[proposing.Draft]:
     if not any(f is not None for f in ctx.fits):
         return []
     min_move = float(setting("WAYPOINT_MIN_MOVE", 5.0))
+    # A demand-limited campaign's budget is worth what it spends: value(min(budget, cap)).
+    caps = proposing.spend_caps(ctx.views)
     allocation = allocate_detailed(
         ctx.fits,
         ctx.current,
@@ -430,9 +501,24 @@ def _shift_drafts(ctx: Context, anomalies: dict) -> list[proposing.Draft]:
         min_move=min_move,
         min_move_pct=float(setting("WAYPOINT_MIN_MOVE_PCT", 0.03)),
         max_p_loss=float(setting("WAYPOINT_MAX_P_LOSS", 0.35)),
+        spend_caps=caps,
     )
-    drafts = []
-    for group in proposing.group_moves(ctx.current, allocation.budgets, min_move=min_move):
+    reclaims, shifts = proposing.split_reclaims(ctx.current, allocation.budgets, caps)
+    weights = ctx.run.objective.weights if ctx.run.objective else None  # the rationale's unit
+    # Reclaims are not scaled by what reviewers accept of shifts: idle money is a different question.
+    drafts = [
+        proposing.reclaim_draft(
+            group,
+            current=ctx.current,
+            fits=ctx.fits,
+            views=ctx.views,
+            metric=ctx.run.metric,
+            weights=weights,
+            marginal_level=allocation.marginal_level,
+        )
+        for group in proposing.group_moves(ctx.current, reclaims, min_move=min_move)
+    ]
+    for group in proposing.group_moves(ctx.current, shifts, min_move=min_move):
         # Where reviewers consistently shrink the engine's shifts for a channel, propose what they accept.
         channel = ctx.campaigns[group.receivers()[0]].channel
         factor = learning.step_factor_for("budget_shift", channel, model=ctx.acceptance)

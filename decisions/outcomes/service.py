@@ -46,13 +46,17 @@ or `below` otherwise.
 
 Model estimates (who would have been right)
 -------------------------------------------
-`machine_estimate` is the weekly impact of the machine's changes,
-`human_estimate` that of the reviewer's (0 for a rejection: nothing changed;
-the same as the machine's for an approval as proposed). Both come from the
-fitted curve points the proposal stored as evidence (`evidence["curves"]`,
-25 points of each campaign's curve as the engine saw it when proposing),
-interpolated linearly at each change's "from" and "to" budget
-(decisions/engine/estimates.py), so the two are read on the same scale.
+`machine_estimate` is the weekly impact of the machine's changes as the engine
+proposed it (the proposal's expected mean), `human_estimate` that of the
+reviewer's (0 for a rejection: nothing changed; the same as the machine's for
+an approval as proposed; for an edit the re-estimate the queue, the proposal
+page, History and the report show). The re-estimate reads the fitted curve
+points the proposal stored as evidence (`evidence["curves"]`, 25 points of
+each campaign's curve as the engine saw it when proposing), interpolated
+linearly at each change's "from" and "to" budget and calibrated on the
+engine's own figure for the machine's version (decisions/engine/estimates.py),
+so the two are read on the same scale and a page never shows one figure as
+"proposed" and another as "the machine's version".
 
 Interpolation rather than a refit, because the question is what the model
 that made the proposal expected from each version: a refit on later data
@@ -88,7 +92,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
-from decisions.engine.estimates import Estimate, estimate_per_week, reestimate
+from decisions.engine.estimates import Estimate, reestimate
 from decisions.generation.service import objective_weights
 from decisions.models import Application, DailyMetric, Outcome, Proposal, Review
 from objectives import formatting
@@ -165,19 +169,12 @@ def reviewer_estimate(proposal: Proposal, final_changes: list[dict]) -> Estimate
 
 
 def estimates_for(proposal: Proposal, *, decision: str, final_changes: list[dict]) -> Estimates:
-    def estimate(changes: list[dict]) -> float:
-        return estimate_per_week(
-            changes,
-            evidence=proposal.evidence,
-            machine_changes=proposal.changes,
-            machine_mean=proposal.expected_mean,
-        )
-
-    machine = estimate(proposal.changes)
+    """The engine's weekly figure for its version, and the model's for what the reviewer chose."""
+    machine = proposal.expected_mean
     if decision == Review.Decision.REJECTED:
         return Estimates(machine=machine, human=0.0)
     if decision == Review.Decision.EDITED:
-        return Estimates(machine=machine, human=estimate(final_changes))
+        return Estimates(machine=machine, human=reviewer_estimate(proposal, final_changes).mean)
     return Estimates(machine=machine, human=machine)
 
 

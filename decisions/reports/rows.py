@@ -6,25 +6,37 @@ override and why — a rejection's reason and note, an edit's note, the written 
 block, the verdict a confirmed warning overrode (a warning asks for no reason), a rollback's reason — and
 what it was worth (decisions/reports/money.py), in the objective's unit.
 
+An edit shows the reviewer's values beside the machine's ("Search – Brand: $143 → $120 (proposed $99.94)")
+and its weekly impact re-estimated for them from the curves the proposal stored (decisions/engine/estimates.py,
+the figures the proposal page and History show), labelled so. Until an outcome holds the model's estimate of
+the reviewer's version, that re-estimate is the row's reviewer_estimate and left_on_table follows from it.
+The week's totals (money.py) are summed in SQL, which cannot read curves: there an unmeasured edit counts the
+engine's mean times the share of the move kept, so for edits on curves a list's rows may not add up to them.
+
 Two queries whatever the week's size: the decisions with their proposal, review and outcome, then the
-override and rollback events of those proposals; rows stream for the CSV.
+override and rollback events of those proposals (and, for the page's lists, one for the campaigns' names);
+rows stream for the CSV.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, F, JSONField, Q, QuerySet, Value, When
 from django.urls import reverse
 
 from decisions import csvsafe, units
+from decisions.audit import wording
 from decisions.audit.actions import Action
-from decisions.models import AuditEvent, Review
+from decisions.engine import estimates
+from decisions.models import AuditEvent, Campaign, Review
 from decisions.reports import money
-from decisions.review import attribution
+from decisions.review import attribution, exporting
+from objectives import formatting
 
 EDITED = Action.PROPOSAL_EDITED
 REJECTED = Action.PROPOSAL_REJECTED
@@ -65,6 +77,14 @@ CSV_COLUMNS = [
     "left_on_table",
     "realised_per_week",
     "verdict",
+    # Appended, so sheets built on the columns above keep working: an edit's values beside the machine's, and
+    # its weekly impact re-estimated for the reviewer's values (empty for the other decisions).
+    "machine_changes",
+    "final_changes",
+    "reestimated_mean",
+    "reestimated_low",
+    "reestimated_high",
+    "reestimated_p_loss",
 ]
 
 
@@ -75,6 +95,8 @@ def _rows_query(decisions: QuerySet) -> QuerySet:
         reviewer=money.reviewer_value(),
         left=money.left_on_table(),
         gap=money.who_gap(),
+        # The stored curves are read for edits only: the other decisions have no values of their own.
+        curves=Case(When(action=EDITED, then=F("proposal__evidence")), default=Value(None), output_field=JSONField()),
     ).values(
         "proposal_id",
         "action",
@@ -86,6 +108,7 @@ def _rows_query(decisions: QuerySet) -> QuerySet:
         "reviewer",
         "left",
         "gap",
+        "curves",
         kind=F("proposal__kind"),
         status=F("proposal__status"),
         changes=F("proposal__changes"),
@@ -94,9 +117,12 @@ def _rows_query(decisions: QuerySet) -> QuerySet:
         expected_mean=F("proposal__expected_mean"),
         expected_low=F("proposal__expected_low"),
         expected_high=F("proposal__expected_high"),
+        p_loss=F("proposal__p_loss"),
+        final_changes=F("proposal__review__final_changes"),
         reason_code=F("proposal__review__reason_code"),
         note=F("proposal__review__note"),
         realised=F("proposal__outcome__realised"),
+        human_estimate=F("proposal__outcome__human_estimate"),
         verdict=F("proposal__outcome__verdict"),
         has_outcome=F("proposal__outcome__id"),
     )
@@ -110,8 +136,24 @@ def decided_rows(decisions: QuerySet, *, since: dt.datetime, only: Q | None = No
     if limit is not None:
         fetched = list(query[:limit])
         flags = _override_events([row["proposal_id"] for row in fetched], since=since)
-        return [_shape(row, flags.get(row["proposal_id"], {})) for row in fetched]
+        shaped = [_shape(row, flags.get(row["proposal_id"], {})) for row in fetched]
+        _name_changes(shaped)
+        return shaped
     return _streamed(query, decisions, since)
+
+
+def _name_changes(rows: list[dict]) -> None:
+    """`change_texts`: each change by its campaign's name, an edit's value beside the machine's; one query."""
+    ids = {c.get("campaign") for row in rows for c in row["changes"]}
+    names = dict(Campaign.objects.filter(external_id__in=ids).values_list("external_id", "name"))
+    for row in rows:
+        chosen = {(c.get("campaign"), c.get("field")): c for c in row["final_changes"] or []}
+        row["change_texts"] = [
+            wording.format_change(
+                change, short=True, names=names, chosen=chosen.get((change.get("campaign"), change.get("field")))
+            )
+            for change in row["changes"]
+        ]
 
 
 def _streamed(query: QuerySet, decisions: QuerySet, since: dt.datetime) -> Iterator[dict]:
@@ -148,6 +190,12 @@ def _shape(row: dict, flags: dict) -> dict:
     ]
     verdicts = [v for action in (OVERRIDE_BLOCK, OVERRIDE_WARN) for v in flags.get(action, {}).get("verdicts", [])]
     metric, weights = row["metric"] or "", row["weights"] or {}
+    final = row["final_changes"] if row["action"] == EDITED and row["final_changes"] else None
+    reestimated = _reestimate(row, final) if final else None
+    if reestimated is not None and row["human_estimate"] is None:
+        # Not measured yet: what the model expects from the reviewer's values, as History shows it.
+        row = {**row, "reviewer": reestimated.mean}
+        row["left"] = None if row["machine"] is None else row["machine"] - reestimated.mean
     return {
         "proposal_id": row["proposal_id"],
         "decided_at": row["created_at"],
@@ -171,7 +219,40 @@ def _shape(row: dict, flags: dict) -> dict:
         "realised_per_week": _round(row["realised"]),
         "verdict": row["verdict"] or "",
         "gap": _round(row["gap"]) if row["has_outcome"] else None,
-        "texts": _texts(row, metric, weights),
+        "changes": row["changes"] or [],
+        "final_changes": final,
+        "machine_changes_record": exporting.changes_record(row["changes"] or []),
+        "final_changes_record": exporting.changes_record(final) if final else None,
+        "reestimated": _estimate_record(reestimated),
+        "texts": {**_texts(row, metric, weights), **_reestimate_texts(reestimated, metric, weights)},
+    }
+
+
+def _reestimate(row: dict, final: list[dict]) -> estimates.Estimate | None:
+    """The weekly impact of the reviewer's values, re-estimated from the proposal's stored curves."""
+    if row["expected_mean"] is None:
+        return None
+    machine = estimates.Estimate(
+        row["expected_mean"], row["expected_low"], row["expected_high"], row["p_loss"] or 0.0, reestimated=False
+    )
+    return estimates.reestimate(final, evidence=row["curves"], machine_changes=row["changes"] or [], machine=machine)
+
+
+def _estimate_record(estimate: estimates.Estimate | None) -> dict | None:
+    if estimate is None:
+        return None
+    return {"mean": estimate.mean, "low": estimate.low, "high": estimate.high, "p_loss": estimate.p_loss}
+
+
+def _reestimate_texts(estimate: estimates.Estimate | None, metric: str, weights: dict) -> dict:
+    """ "+$210/week", "+$60 to +$360", "P(loss) 4%": an edit's re-estimate as the lists show it."""
+    if estimate is None:
+        return {}
+    unit = units.unit_of(metric, weights)
+    return {
+        "reestimated": units.amount(estimate.mean, metric, weights=weights, signed=True, per="week"),
+        "reestimated_interval": unit.interval(estimate.low, estimate.high),
+        "reestimated_p_loss": formatting.percent(estimate.p_loss),
     }
 
 
@@ -232,6 +313,10 @@ def _cell(value):
 def csv_row(week: str, row: dict, *, site_url: str = "") -> list:
     url = site_url + reverse("decisions:proposal", args=[row["proposal_id"]])
     values = {**row, "week": week, "proposal_url": url, "why": " | ".join(row["why"])}
+    values["machine_changes"] = json.dumps(row["machine_changes_record"])
+    values["final_changes"] = json.dumps(row["final_changes_record"]) if row["final_changes_record"] else ""
+    for key in ("mean", "low", "high", "p_loss"):
+        values[f"reestimated_{key}"] = (row["reestimated"] or {}).get(key)
     return csvsafe.safe_row([_cell(values[column]) for column in CSV_COLUMNS])
 
 

@@ -55,6 +55,7 @@ from decisions.learning import service as learning
 from decisions.models import AuditEvent
 from decisions.reports import money
 from decisions.reports import rows as decision_rows
+from decisions.reports.pacing import pacing_section
 from decisions.reports.sql import PercentileCont, array_has, edit_ratio, postgres
 from decisions.review import attribution, backtest
 from objectives import selectors as objective_selectors
@@ -757,6 +758,7 @@ def _build(week: str, start: dt.datetime, end: dt.datetime) -> dict:
         "trend": _trend(week),
         "learning": _learning(),
         "stale_guardrails": _stale_guardrails(end),
+        "pacing": pacing_section(end),
     }
 
 
@@ -812,6 +814,9 @@ def csv_rows(report: dict) -> Iterable[list]:
         for metric in ("who", "severity", "guardrails", "why"):
             value = ";".join(event[metric]) if metric == "guardrails" else event[metric]
             yield [week, "guardrail_overrides", event["severity"], key, metric, value]
+    for budget in report.get("pacing", {}).get("budgets", []):
+        for metric in ("amount", "spent", "target_to_date", "pace", "projected", "projected_share", "state"):
+            yield [week, "pacing", "monthly_budget", budget["name"], metric, _blank(budget[metric])]
 
 
 def _blank(value):

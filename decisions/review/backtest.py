@@ -3,7 +3,10 @@
 `backtest()` replays the last days' proposals through the pure checker twice,
 once with today's rules and once with a candidate rule in place of the one
 being edited (or added), so an admin reads "this version would have blocked 12
-and warned on 5 of the last 30 days' 214 proposals" before saving it.
+and warned on 5 of the last 30 days' 214 proposals" before saving it. Those
+counts are the version's own verdicts; what all the guardrails together would
+have said, with it and as saved today, is beside them (a block-level rule that
+fails nothing must not read as "warned on 4" because another guardrail warns).
 
 `guardrail_activity()` counts, per guardrail name, the proposals a guardrail
 failed on: the verdicts stored when each proposal was created plus the
@@ -13,6 +16,7 @@ database, so the guardrails page does not walk every proposal in Python.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
@@ -23,7 +27,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from decisions.audit import actions as audit_actions
-from decisions.models import Proposal
+from decisions.audit import wording
+from decisions.models import Campaign, Proposal
 from decisions.review import selectors
 from objectives import guardrails
 from objectives import selectors as objective_selectors
@@ -50,10 +55,22 @@ class BacktestRow:
     before: str  # pass | warn | block under today's rules
     after: str  # … with the candidate in place
     verdict: guardrails.Verdict | None  # the candidate's own verdict, None when out of its scope
+    # The changes in words, by campaign name: "Search – Brand: $100 → $120".
+    change_texts: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
         return self.before != self.after
+
+
+def _worded(rows: list[BacktestRow]) -> list[BacktestRow]:
+    """The listed rows with their changes in words, one query for the campaigns' names."""
+    ids = {c.get("campaign") for row in rows for c in row.changes}
+    names = dict(Campaign.objects.filter(external_id__in=ids).values_list("external_id", "name"))
+    return [
+        dataclasses.replace(row, change_texts=tuple(wording.format_change(c, names=names) for c in row.changes))
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -66,11 +83,20 @@ class Backtest:
     warned_now: int
     rows: list[BacktestRow]
     more: int
+    # The candidate's own verdicts (blocked, warned … above are every guardrail's, with it in place).
+    own_blocked: int = 0
+    own_warned: int = 0
+    active: bool = True
 
     @property
     def summary(self) -> str:
+        if not self.active:
+            return (
+                f"Switched off, it judges nothing: the other guardrails would have blocked {self.blocked} and "
+                f"warned on {self.warned} of the last {self.days} days' {self.total} proposals"
+            )
         return (
-            f"This version would have blocked {self.blocked} and warned on {self.warned} "
+            f"This version would have blocked {self.own_blocked} and warned on {self.own_warned} "
             f"of the last {self.days} days' {self.total} proposals"
         )
 
@@ -116,6 +142,7 @@ def backtest(
         .values_list("id", "created_at", "status", "changes")
     )
     total = blocked = warned = blocked_now = warned_now = 0
+    own_failed: Counter[str] = Counter()
     rows: list[BacktestRow] = []
     for pk, created_at, status, changes in proposals.iterator(chunk_size=2000):
         checked = _checked_changes(changes)
@@ -132,6 +159,8 @@ def backtest(
         blocked_now += before == "block"
         warned_now += before == "warn"
         own = new[0] if new else None
+        if own is not None and not own.passed:
+            own_failed[own.severity] += 1
         if before != after or (own is not None and not own.passed):
             rows.append(BacktestRow(pk, created_at, status, changes, before, after, own))
     # Proposals whose outcome changes first: they are what the edit is about.
@@ -143,8 +172,11 @@ def backtest(
         warned=warned,
         blocked_now=blocked_now,
         warned_now=warned_now,
-        rows=rows[:LIST_LIMIT],
+        rows=_worded(rows[:LIST_LIMIT]),
         more=max(0, len(rows) - LIST_LIMIT),
+        own_blocked=own_failed["block"],
+        own_warned=own_failed["warn"],
+        active=active,
     )
 
 

@@ -1,4 +1,8 @@
-"""Proposals as plain records for `export_proposals` (JSON and CSV); the README documents the format."""
+"""Proposals as plain records for `export_proposals` (JSON and CSV) and History's CSV; the README documents
+the format. An edited proposal carries the reviewer's values (`final_changes`) beside the machine's
+(`changes`) and its weekly impact re-estimated for them from the curves it stored (`reestimated_impact`,
+decisions/engine/estimates.py); `expected_impact` stays the machine's.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from collections.abc import Iterable, Iterator
 from django.core.serializers.json import DjangoJSONEncoder
 
 from decisions import csvsafe
-from decisions.models import Proposal
+from decisions.engine import estimates
+from decisions.models import Proposal, Review
 
 CSV_COLUMNS = [
     "id",
@@ -31,7 +36,14 @@ CSV_COLUMNS = [
     "final_changes",
     "reason",
     "note",
+    # Appended, so sheets built on the columns above keep working: an edit's impact re-estimated for the
+    # reviewer's values (empty for the other proposals).
+    "reestimated_mean",
+    "reestimated_low",
+    "reestimated_high",
+    "reestimated_p_loss",
 ]
+REESTIMATED_KEYS = ("mean", "low", "high", "p_loss")
 
 
 def proposals_for_export(status: str | None = None):
@@ -39,8 +51,36 @@ def proposals_for_export(status: str | None = None):
     return queryset.filter(status=status) if status else queryset
 
 
-def _changes(changes: list[dict]) -> list[dict]:
+def changes_record(changes: list[dict]) -> list[dict]:
+    """Changes as the exports write them: `campaign_id`, `field`, `from`, `to`."""
     return [{"campaign_id": c["campaign"], "field": c["field"], "from": c["from"], "to": c["to"]} for c in changes]
+
+
+def reestimated_impact(proposal: Proposal) -> dict | None:
+    """An edit's weekly impact, 80% interval and P(loss) re-estimated for the reviewer's values; else None."""
+    review = getattr(proposal, "review", None)
+    if review is None or review.decision != Review.Decision.EDITED or not review.final_changes:
+        return None
+    machine = estimates.Estimate(
+        proposal.expected_mean, proposal.expected_low, proposal.expected_high, proposal.p_loss, reestimated=False
+    )
+    estimate = estimates.reestimate(
+        review.final_changes, evidence=proposal.evidence, machine_changes=proposal.changes, machine=machine
+    )
+    return {
+        "metric": proposal.expected_metric,
+        "per": proposal.expected_per,
+        "mean": estimate.mean,
+        "low": estimate.low,
+        "high": estimate.high,
+        "p_loss": estimate.p_loss,
+    }
+
+
+def reestimated_cells(record: dict) -> list:
+    """The CSVs' reestimated_mean, _low, _high and _p_loss cells: empty unless the proposal was edited."""
+    impact = record["reestimated_impact"] or {}
+    return ["" if impact.get(key) is None else impact[key] for key in REESTIMATED_KEYS]
 
 
 def proposal_record(proposal: Proposal) -> dict:
@@ -49,7 +89,7 @@ def proposal_record(proposal: Proposal) -> dict:
         "id": proposal.pk,
         "kind": proposal.kind,
         "status": proposal.status,
-        "changes": _changes(proposal.changes),
+        "changes": changes_record(proposal.changes),
         "expected_impact": {
             "metric": proposal.expected_metric,
             "per": proposal.expected_per,
@@ -68,11 +108,12 @@ def proposal_record(proposal: Proposal) -> dict:
         "decision": review.decision if review else None,
         "decided_by": review.reviewer_label if review else None,
         "decided_at": proposal.decided_at,
-        "final_changes": _changes(review.final_changes) if review and review.final_changes else None,
+        "final_changes": changes_record(review.final_changes) if review and review.final_changes else None,
         "reason": review.reason_code or None if review else None,
         "note": review.note or None if review else None,
         "model_version": proposal.model_version,
         "run_id": proposal.run_id,
+        "reestimated_impact": reestimated_impact(proposal),
     }
 
 
@@ -118,6 +159,7 @@ def _csv_row(proposal: Proposal) -> list:
         json.dumps(record["final_changes"]) if record["final_changes"] else "",
         record["reason"] or "",
         record["note"] or "",
+        *reestimated_cells(record),
     ]
 
 

@@ -25,7 +25,7 @@ class QueueFilter(django_filters.FilterSet):
     # Free text, not a select: a team with a thousand campaigns must not render a thousand options per page.
     campaign = django_filters.CharFilter(method="filter_campaign", label="Campaign")
     guardrails = django_filters.ChoiceFilter(
-        choices=GUARDRAIL_STATUSES, method="filter_guardrails", empty_label="Any guardrail status", label="Guardrails"
+        choices=GUARDRAIL_STATUSES, method="filter_guardrails", empty_label="Any verdict", label="Guardrails"
     )
 
     class Meta:

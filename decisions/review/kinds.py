@@ -178,3 +178,13 @@ PAUSE = register(KindSpec("pause", "Pause", fields.STATUS, _verb_headline("Pause
 RESUME = register(
     KindSpec("resume", "Resume", fields.STATUS, _verb_headline("Resume"), help="Resumes a paused campaign.")
 )
+RECLAIM = register(
+    KindSpec(
+        "reclaim",
+        "Reclaim unspent budget",
+        fields.BUDGET,
+        budget_headline,
+        help="Lowers the budget of campaigns that cannot spend it toward what they spend, and moves the money "
+        "to campaigns that will; the total stays the same.",
+    )
+)

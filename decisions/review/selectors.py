@@ -3,12 +3,14 @@
 import datetime as dt
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 
 from django.db import connection
-from django.db.models import BooleanField, Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import BooleanField, Case, Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from decisions.data import delivery
 from decisions.models import Application, Campaign, DailyMetric, GenerationRun, ImportRun, Proposal
 from objectives.guardrails import CampaignFacts, KnownCampaigns
 
@@ -116,8 +118,8 @@ def latest_application(proposal: Proposal):
 
     A change across platforms has a row per platform; the newest may have succeeded while another failed.
     """
-    failed = proposal.applications.filter(status=Application.Status.FAILED).order_by("-id").first()
-    return failed or proposal.applications.order_by("-id").first()
+    failed_first = Case(When(status=Application.Status.FAILED, then=0), default=1, output_field=IntegerField())
+    return proposal.applications.order_by(failed_first, "-id").first()  # one query, every row redraw
 
 
 TREND_DAYS = 28
@@ -175,7 +177,11 @@ def recent_imports(limit: int = 10) -> QuerySet[ImportRun]:
 
 
 def campaign_facts(
-    *, today: dt.date, external_ids: Iterable[str] | None = None, evidence_for: Iterable[str] | None = None
+    *,
+    today: dt.date,
+    external_ids: Iterable[str] | None = None,
+    evidence_for: Iterable[str] | None = None,
+    month_spend: bool = True,
 ) -> dict[str, CampaignFacts]:
     """What the guardrail checker needs to know about campaigns, keyed by external id, in two queries.
 
@@ -189,7 +195,101 @@ def campaign_facts(
     if external_ids is not None:
         campaigns = campaigns.filter(external_id__in=list(external_ids))
     evidence = _evidence(today=today, external_ids=None if evidence_for is None else list(evidence_for))
-    return {c.external_id: _facts(c, *evidence.get(c.pk, (0, None, None))) for c in campaigns}
+    campaigns = list(campaigns)
+    # This month's spend, for monthly budgets: one more query, over a month of rows at most.
+    month_of = None if external_ids is None else [c.pk for c in campaigns]
+    month = delivery.month_to_date(today=today, campaign_ids=month_of) if month_spend else {}
+    return {
+        c.external_id: _with_month(_facts(c, *evidence.get(c.pk, (0, None, None))), month.get(c.pk)) for c in campaigns
+    }
+
+
+def _with_month(facts: CampaignFacts, month) -> CampaignFacts:
+    if month is None:
+        return facts
+    return replace(facts, month_spend=month.spend, spend_through=month.through, spend_share=month.spend_share)
+
+
+def facts_for_change(
+    *, today: dt.date, external_ids: Iterable[str], whole_scope: bool = True, month_spend: bool = True
+) -> dict[str, CampaignFacts]:
+    """What the guardrail checker needs to judge a change to these campaigns, in three small queries.
+
+    The touched campaigns get their full facts (evidence included). The others matter only to a total cap,
+    which adds up the daily budgets of its scope (a channel, a tag or every campaign) that are not paused:
+    they come summed by (channel, tags), one entry per group under a key no external id can take, so every
+    scope adds up to what it adds up to campaign by campaign, without building a thousand campaigns' facts for
+    each decision. Paused campaigns count for nothing in a cap and are left out of the sums.
+
+    The caller says what its rules read (GuardrailKind.reads_whole_scope, reads_month_spend): without a rule
+    that adds up a scope, the others are not read at all; without one that reads the month's spend, no month.
+    """
+    ids = set(external_ids)
+    facts = campaign_facts(today=today, external_ids=ids, evidence_for=ids, month_spend=month_spend)
+    if not whole_scope:
+        return facts
+    others = (
+        Campaign.objects.filter(archived_at__isnull=True)
+        .exclude(external_id__in=ids)
+        .exclude(status=Campaign.Status.PAUSED)
+        .values("channel", "tags")
+        .annotate(total=Sum("daily_budget"))
+        .order_by()
+    )
+    for group in others:
+        tags = tuple(group["tags"] or ())
+        key = f"{OTHERS_PREFIX}{group['channel']}|{'|'.join(tags)}"
+        facts[key] = CampaignFacts(
+            external_id=key,
+            channel=group["channel"],
+            tags=tags,
+            audience="",
+            daily_budget=float(group["total"] or 0),
+            status=Campaign.Status.ACTIVE,
+        )
+    if month_spend:
+        _add_others_month(facts, today=today, touched=ids)
+    return facts
+
+
+def _add_others_month(facts: dict[str, CampaignFacts], *, today: dt.date, touched: set[str]) -> None:
+    """The other campaigns' spend this month, summed by the same groups, for monthly budgets: a paused
+    campaign spent before it was paused, so its month counts (under a key of its own, with no budget)."""
+    first = today.replace(day=1)
+    both = Q(spend__isnull=False, daily_budget__isnull=False, daily_budget__gt=0)
+    months = (
+        DailyMetric.objects.filter(date__gte=first, date__lte=today, campaign__archived_at__isnull=True)
+        .exclude(campaign__external_id__in=touched)
+        .values("campaign__channel", "campaign__tags", "campaign__status")
+        .annotate(
+            month_spend=Sum("spend"),
+            through=Max("date", filter=Q(spend__isnull=False)),
+            paired_spend=Sum("spend", filter=both),
+            paired_budget=Sum("daily_budget", filter=both),
+        )
+        .order_by()
+    )
+    for group in months:
+        tags = tuple(group["campaign__tags"] or ())
+        paused = group["campaign__status"] == Campaign.Status.PAUSED
+        key = f"{OTHERS_PREFIX}{group['campaign__channel']}|{'|'.join(tags)}{'|paused' if paused else ''}"
+        base = facts.get(key) or CampaignFacts(
+            external_id=key,
+            channel=group["campaign__channel"],
+            tags=tags,
+            audience="",
+            daily_budget=0.0,
+            status=Campaign.Status.PAUSED if paused else Campaign.Status.ACTIVE,
+        )
+        paired_budget = float(group["paired_budget"] or 0)
+        share = float(group["paired_spend"] or 0) / paired_budget if paired_budget > 0 else 1.0
+        facts[key] = replace(
+            base, month_spend=float(group["month_spend"] or 0), spend_through=group["through"], spend_share=share
+        )
+
+
+# Keys of the summed "other campaigns" entries of facts_for_change: external ids never contain a NUL.
+OTHERS_PREFIX = "\x00others:"
 
 
 def known_campaigns() -> KnownCampaigns:

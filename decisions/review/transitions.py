@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -27,7 +27,7 @@ from decisions import access as roles
 from decisions import audit
 from decisions.audit import events
 from decisions.delivery import outbox as applying
-from decisions.models import Application, Proposal, Review
+from decisions.models import Application, BulkApproval, Proposal, Review
 from decisions.review import freshness, kinds, selectors
 from decisions.review.retrying import atomic_retried_on_deadlock
 from objectives import guardrails
@@ -107,14 +107,25 @@ class GuardrailContext:
 
 
 def guardrail_context(*, today: dt.date | None = None, proposals: Iterable[Proposal] | None = None) -> GuardrailContext:
-    """Rules and facts for checking; with `proposals`, evidence is summed only for the campaigns they touch."""
+    """Rules and facts for checking every pending proposal (bulk approval, auto-approval, the stored verdicts).
+
+    With `proposals` (one decision, the edit form's live check) only what their changes need: the facts of the
+    campaigns they touch, and the other campaigns' budgets summed for the total caps (selectors.facts_for_change).
+    The verdicts are the same either way; building a thousand campaigns' facts per decision was most of its cost.
+    """
     today = today or timezone.localdate()
-    touched = None if proposals is None else {c["campaign"] for p in proposals for c in p.changes}
-    return GuardrailContext(
-        rules=objective_selectors.active_rules(),
-        campaigns=selectors.campaign_facts(today=today, evidence_for=touched),
-        today=today,
-    )
+    rules = objective_selectors.active_rules()
+    if proposals is None:
+        campaigns = selectors.campaign_facts(today=today)
+    else:
+        kinds_in_force = [kind for rule in rules if (kind := guardrails.kind_named(rule.kind)) is not None]
+        campaigns = selectors.facts_for_change(
+            today=today,
+            external_ids={c["campaign"] for p in proposals for c in p.changes},
+            whole_scope=any(kind.reads_whole_scope for kind in kinds_in_force),
+            month_spend=any(kind.reads_month_spend for kind in kinds_in_force),
+        )
+    return GuardrailContext(rules=rules, campaigns=campaigns, today=today)
 
 
 def as_checked_changes(changes: Iterable[dict]) -> list[guardrails.Change]:
@@ -249,24 +260,27 @@ def _approve(
     overridden = _gate(
         verdicts=verdicts, actor=actor, confirm_warnings=confirm_warnings, override_reason=override_reason
     )
-    _claim(proposal, status=Proposal.Status.APPROVED, now=now)
-    review = Review.objects.create(
-        proposal=proposal,
-        reviewer=actor,
-        reviewer_label=audit.actor_label(actor),
-        decision=decision,
-        final_changes=final_changes,
-        note="\n".join(text.strip() for text in (note, override_reason) if text.strip()),
-    )
-    events.proposal_decided(proposal, review=review, verdicts=verdicts, bulk=bulk)
-    _record_overrides(
-        proposal=proposal,
-        actor=actor,
-        overridden=overridden,
-        reason=override_reason.strip(),
-        final_changes=final_changes,
-    )
-    applying.application_create(proposal=proposal, changes=final_changes, direction=Application.Direction.APPLY)
+    # The events are appended when the block ends, after the outbox rows: the audit chain's lock is held for
+    # their insert and the COMMIT only, not while the rest of the decision is written.
+    with audit.deferred():
+        _claim(proposal, status=Proposal.Status.APPROVED, now=now)
+        review = Review.objects.create(
+            proposal=proposal,
+            reviewer=actor,
+            reviewer_label=audit.actor_label(actor),
+            decision=decision,
+            final_changes=final_changes,
+            note="\n".join(text.strip() for text in (note, override_reason) if text.strip()),
+        )
+        events.proposal_decided(proposal, review=review, verdicts=verdicts, bulk=bulk)
+        _record_overrides(
+            proposal=proposal,
+            actor=actor,
+            overridden=overridden,
+            reason=override_reason.strip(),
+            final_changes=final_changes,
+        )
+        applying.application_create(proposal=proposal, changes=final_changes, direction=Application.Direction.APPLY)
     return review
 
 
@@ -352,7 +366,7 @@ def proposal_reject(*, proposal: Proposal, actor, reason_code: str, note: str = 
         reason_code=reason_code,
         note=note.strip(),
     )
-    events.proposal_rejected(proposal, review=review)
+    events.proposal_rejected(proposal, review=review)  # the last write: the chain's lock is held to COMMIT only
     return review
 
 
@@ -366,6 +380,8 @@ class BulkResult:
     already_decided: int
     out_of_date: int = 0  # a campaign moved since it was proposed
     too_likely_to_lose: int = 0  # P(loss) above the proposal-level cap
+    # Which proposals it approved, for "Undo these N approvals"; None when it approved none.
+    batch: BulkApproval | None = field(default=None, compare=False)
 
 
 def proposals_bulk_approve(*, proposals: Iterable[Proposal], actor) -> BulkResult:
@@ -374,13 +390,18 @@ def proposals_bulk_approve(*, proposals: Iterable[Proposal], actor) -> BulkResul
 
     Each approval commits on its own: the audit chain's lock is held for one proposal's write at a time, and
     taken after that proposal's row (as a single decision takes them), so bulk and single decisions never
-    wait on each other in a circle; one proposal decided meanwhile does not undo the others.
+    wait on each other in a circle; one proposal decided meanwhile does not undo the others. Called inside an
+    outer transaction (a test's, say) the approvals still write one at a time but commit with it.
+
+    The proposals it approved are recorded as one BulkApproval, written last, so that they can be undone
+    as one step (bulk_approval_undo).
     """
     _require_reviewer(actor)
     proposals = list(proposals)
     context = guardrail_context()
     values = freshness.campaign_values(c["campaign"] for p in proposals for c in p.changes)
-    approved = held = decided = stale = risky = 0
+    held = decided = stale = risky = 0
+    approved: list[int] = []
     now = timezone.now()
     for proposal in proposals:
         try:
@@ -412,30 +433,114 @@ def proposals_bulk_approve(*, proposals: Iterable[Proposal], actor) -> BulkResul
         except InvalidTransition:
             decided += 1
             continue
-        approved += 1
+        approved.append(proposal.pk)
+    batch = None
+    if approved:
+        batch = BulkApproval.objects.create(
+            reviewer=actor, reviewer_label=audit.actor_label(actor), proposal_ids=approved
+        )
     return BulkResult(
-        approved=approved,
+        approved=len(approved),
         held_by_guardrails=held,
         already_decided=decided,
         out_of_date=stale,
         too_likely_to_lose=risky,
+        batch=batch,
     )
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    """What undoing a bulk approval did: rolled back, refused because a campaign moved since, not applied yet."""
+
+    rolled_back: list[Proposal]
+    moved: list[tuple[Proposal, list[freshness.Drift]]]
+    not_applied: list[Proposal]  # approved but not applied yet, or its apply failed: nothing to undo there yet
+    already_rolled_back: list[Proposal]
+
+    @property
+    def moved_names(self) -> list[str]:
+        """The campaigns that moved since, each once, in the order of the proposals."""
+        return list(dict.fromkeys(drift.name for _, drifts in self.moved for drift in drifts))
+
+
+BULK_UNDO_REASON = "Undoing a bulk approval"
+
+
+@atomic_retried_on_deadlock
+def bulk_approval_undo(*, batch: BulkApproval, actor) -> UndoResult:
+    """Roll back every proposal the bulk approval approved, as one step: each proposal's usual rollback (its own
+    savepoint and events) and one bulk_approval.undone event naming them all.
+
+    A proposal whose campaigns moved since is left as it is (proposal_rollback's refusal) and named; the others
+    are still rolled back. A batch undoes once: the conditional update on undone_at decides between two
+    reviewers; nothing to undo (every proposal already rolled back, or none applied yet) refuses and leaves the
+    batch undoable.
+    """
+    _require_reviewer(actor)
+    now = timezone.now()
+    claimed = BulkApproval.objects.filter(pk=batch.pk, undone_at__isnull=True).update(
+        undone_at=now, undone_by=actor, undone_by_label=audit.actor_label(actor)
+    )
+    if not claimed:
+        batch.refresh_from_db()
+        when = timezone.localtime(batch.undone_at)
+        raise InvalidTransition(
+            f"These approvals were already undone by {batch.undone_by_label} at {when:%Y-%m-%d %H:%M}."
+        )
+    proposals = list(Proposal.objects.filter(pk__in=batch.proposal_ids).order_by("id"))
+    rolled, moved, not_applied, already = [], [], [], []
+    with audit.deferred():
+        for proposal in proposals:
+            if proposal.status == Proposal.Status.ROLLED_BACK:
+                already.append(proposal)
+                continue
+            try:
+                with audit.deferred():  # nested: a refused rollback's events (none so far) are dropped with it
+                    proposal_rollback(proposal=proposal, actor=actor, reason=BULK_UNDO_REASON)
+            except ProposalOutOfDate as refusal:
+                moved.append((proposal, refusal.drifts))
+            except InvalidTransition:
+                not_applied.append(proposal)
+            else:
+                rolled.append(proposal)
+        if not rolled:
+            # Raised inside the transaction: the claim on the batch is undone with it.
+            raise InvalidTransition(_nothing_to_undo(already=already, moved=moved, not_applied=not_applied))
+        result = UndoResult(rolled_back=rolled, moved=moved, not_applied=not_applied, already_rolled_back=already)
+        events.bulk_approval_undone(batch, actor=actor, result=result)
+    batch.undone_at, batch.undone_by, batch.undone_by_label = now, actor, audit.actor_label(actor)
+    return result
+
+
+def _nothing_to_undo(*, already: list, moved: list, not_applied: list) -> str:
+    if moved:
+        names = ", ".join(dict.fromkeys(drift.name for _, drifts in moved for drift in drifts))
+        return f"Nothing was rolled back: {names} moved since these approvals (set them by hand)."
+    if not_applied:
+        return "Nothing to undo yet: these approvals have not been applied. Try again in a moment."
+    return "Nothing to undo: every proposal of this bulk approval is already rolled back."
 
 
 @transaction.atomic
 def proposal_expire_due(*, now: dt.datetime | None = None) -> int:
-    """Expire every pending proposal past its expires_at; returns how many."""
+    """Expire every pending proposal past its expires_at; returns how many.
+
+    The events go in together at the end (audit.deferred): the chain's lock is held for that insert and the
+    COMMIT, not for the whole sweep.
+    """
     now = now or timezone.now()
     due = Proposal.objects.filter(status=PENDING, expires_at__lte=now).order_by("id")
     expired = 0
-    for proposal in due:
-        updated = Proposal.objects.filter(pk=proposal.pk, status=PENDING).update(
-            status=Proposal.Status.EXPIRED, decided_at=now
-        )
-        if not updated:
-            continue
-        events.proposal_expired(proposal)
-        expired += 1
+    with audit.deferred():
+        for proposal in due:
+            updated = Proposal.objects.filter(pk=proposal.pk, status=PENDING).update(
+                status=Proposal.Status.EXPIRED, decided_at=now
+            )
+            if not updated:
+                continue
+            events.proposal_expired(proposal)
+            expired += 1
     return expired
 
 
@@ -477,11 +582,12 @@ def proposal_rollback(*, proposal: Proposal, actor, reason: str) -> Application:
     proposal.status = Proposal.Status.ROLLED_BACK
     applied_changes = [change for row in applied for change in row.changes]
     inverse = inverse_changes(applied_changes)
+    # Each platform undoes what it received, through the connector that took it there.
+    rollbacks = [applying.rollback_create(undoing=row, changes=inverse_changes(row.changes)) for row in applied]
+    # The last write: the chain's lock is held for the insert and the COMMIT only.
     events.proposal_rolled_back(
         proposal, actor=actor, applied_changes=applied_changes, inverse_changes=inverse, reason=reason.strip()
     )
-    # Each platform undoes what it received, through the connector that took it there.
-    rollbacks = [applying.rollback_create(undoing=row, changes=inverse_changes(row.changes)) for row in applied]
     return rollbacks[0]
 
 
@@ -516,10 +622,11 @@ def proposal_approve_by_policy(*, proposal: Proposal, policy, verdicts: list[gua
         final_changes=list(proposal.changes),
         by_policy=True,
     )
-    events.proposal_auto_approved(proposal, review=review, policy=policy, verdicts=verdicts)
     applying.application_create(
         proposal=proposal, changes=list(proposal.changes), direction=Application.Direction.APPLY
     )
+    # The last write: the chain's lock is held for the insert and the COMMIT only.
+    events.proposal_auto_approved(proposal, review=review, policy=policy, verdicts=verdicts)
     return review
 
 

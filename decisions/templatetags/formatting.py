@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django import template
 
-from decisions.audit import actions
+from decisions.audit import actions, wording
 from decisions.models import Proposal, Review
 from decisions.review import kinds
 from objectives import formatting, guardrails
@@ -64,6 +64,12 @@ def run_objective(run) -> str:
 
 
 @register.filter
+def platform_label(platform) -> str:
+    """{{ "microsoft_ads"|platform_label }} → Microsoft Ads; empty stays empty."""
+    return wording.platform_label(platform) if platform else ""
+
+
+@register.filter
 def kind_label(kind) -> str:
     """{{ "budget_shift"|kind_label }} → Budget shift."""
     return kinds.label(kind)
@@ -96,6 +102,13 @@ def override_reason(key) -> str:
         code = key.removeprefix("rejected: ")
         return f"Rejected: {reason_label(code).lower()}" if code else "Rejected (no reason given)"
     return key[:1].upper() + key[1:]
+
+
+@register.filter
+def override_label(code) -> str:
+    """{{ "override_warn"|override_label }} → Over a warning (the audit registry's override kinds)."""
+    found = actions.OVERRIDE_KINDS.get(str(code or ""))
+    return found.label if found else str(code or "").replace("_", " ").capitalize()
 
 
 @register.filter

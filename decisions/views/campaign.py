@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from decisions.models import Campaign
 from decisions.review import campaign_changes
+from decisions.views import pacing as pacing_views
 
 TEMPLATE = "decisions/campaign.html"
 
@@ -35,5 +36,6 @@ def campaign_detail(request: HttpRequest, external_id: str) -> HttpResponse:
         "proposals": proposals,
         "limit": campaign_changes.CHANGE_LIMIT,
         "history_url": f"{reverse('decisions:history')}?{urlencode({'campaign': campaign.external_id})}",
+        "utilization": pacing_views.utilization_by_pk(campaign_ids=[campaign.pk]).get(campaign.pk),
     }
     return render(request, TEMPLATE, context)

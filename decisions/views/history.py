@@ -43,6 +43,12 @@ CSV_COLUMNS = [
     "outcome",
     "realised_per_week",
     "outcome_metric",
+    # Appended likewise: an edit's weekly impact re-estimated for the reviewer's values (expected_mean and
+    # p_loss above stay the machine's).
+    "reestimated_mean",
+    "reestimated_low",
+    "reestimated_high",
+    "reestimated_p_loss",
 ]
 # Filters about the decision itself: with any of them, the queue's pending proposals are beside the point.
 DECISION_FILTERS = ("reviewer", "decision", "reason", "override")
@@ -169,6 +175,7 @@ def csv_row(proposal: Proposal) -> list:
             record["expected_impact"]["mean"],
             record["p_loss"],
             *_outcome_cells(proposal),
+            *exporting.reestimated_cells(record),
         ]
     )
 

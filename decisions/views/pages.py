@@ -8,15 +8,29 @@ from django.views.decorators.http import require_GET, require_POST
 
 from decisions import access as roles
 from decisions.data import campaigns as campaign_services
+from decisions.data import delivery
 from decisions.models import Campaign
 from decisions.review import selectors
+from decisions.views import pacing as pacing_views
+from objectives import formatting
 
 admin_only = roles.role_required(roles.GUARDRAIL_ADMIN)
 
 
 def _render_data(request: HttpRequest, *, status: int = 200) -> HttpResponse:
+    campaigns = list(selectors.campaigns_with_latest_figures())
+    # The window ends on the latest imported day, which the list already read: one query, not two.
+    end = max((c.latest_date for c in campaigns if c.latest_date), default=None)
+    # Every campaign's rows, not an IN list of thousands of ids; archived ones are simply not looked up.
+    found = delivery.delivery_by_campaign(end=end) if end else {}
+    for campaign in campaigns:
+        campaign.utilization = pacing_views.utilization_view(found.get(campaign.pk))
     context = {
-        "campaigns": selectors.campaigns_with_latest_figures(),
+        "campaigns": campaigns,
+        "demand_limited": [
+            (campaign, pacing_views.utilization_view(d), formatting.money(campaign.daily_budget))
+            for campaign, d in delivery.demand_limited_campaigns(found)
+        ],
         "archived": selectors.campaigns_with_latest_figures(archived=True).order_by("-archived_at"),
         "imports": selectors.recent_imports(),
     }

@@ -10,9 +10,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 
 from decisions.audit import timeline
-from decisions.models import Proposal
+from decisions.models import Campaign, Proposal
 from decisions.review import selectors
 from decisions.review import transitions as reviewing
+from decisions.views import pacing as pacing_views
 from decisions.views.presenters import decorate, edit_summary, guard_of
 from objectives import formatting
 
@@ -203,4 +204,16 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return render(request, DETAIL, context)
     context.update(on_detail_page=True, next_url=safe_next(request) or request.get_full_path())
+    context["utilization"] = utilization_rows(proposal)
     return render(request, PAGE, context)
+
+
+def utilization_rows(proposal: Proposal) -> list[dict]:
+    """Each campaign the proposal changes, with how much of its budget it spends and what limits it."""
+    lines = {line["campaign"]: line["name"] for line in proposal.lines}
+    campaigns = dict(Campaign.objects.filter(external_id__in=lines).values_list("external_id", "pk"))
+    found = pacing_views.utilization_by_pk(campaign_ids=campaigns.values())
+    return [
+        {"campaign": external_id, "name": name, "utilization": found.get(campaigns.get(external_id))}
+        for external_id, name in lines.items()
+    ]

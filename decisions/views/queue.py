@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from decisions.models import Proposal
+from decisions.models import BulkApproval, Proposal
 from decisions.review import selectors
 from decisions.review import transitions as reviewing
 from decisions.review.filters import QueueFilter
@@ -101,7 +101,30 @@ def queue(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "queue-results":
         return render(request, RESULTS, context)
     waiting = waiting_value(unit=_unit_of(page.rows))
-    return render(request, PAGE, {**context, "waiting": waiting, "vanity_notice": vanity_notice()})
+    extra = {"waiting": waiting, "vanity_notice": vanity_notice(), "bulk_result": bulk_result(request.GET.get("bulk"))}
+    return render(request, PAGE, {**context, **extra})
+
+
+# Proposals a bulk approval approved that an undo can still reach (applied) or will once applied (approved).
+UNDOABLE = (Proposal.Status.APPROVED, Proposal.Status.APPLIED)
+
+
+def bulk_result(batch_id: str | None) -> dict | None:
+    """What one bulk approval did (?bulk=<id>, where "Approve all that pass" lands): its proposals as they are
+    now, and whether "Undo these N approvals" can still be offered."""
+    if not (batch_id or "").isdigit():
+        return None
+    batch = BulkApproval.objects.filter(pk=int(batch_id)).first()
+    if batch is None:
+        return None
+    proposals = decorate(
+        list(Proposal.objects.filter(pk__in=batch.proposal_ids).select_related("campaign").order_by("-priority", "id"))
+    )
+    return {
+        "batch": batch,
+        "proposals": proposals,
+        "undoable": batch.undone_at is None and any(p.status in UNDOABLE for p in proposals),
+    }
 
 
 def _bulk_approvable(proposal: Proposal) -> bool:
@@ -135,6 +158,7 @@ def waiting_value(*, now: dt.datetime | None = None, unit: formatting.Unit = for
 def _query_without_page(request: HttpRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("bulk", None)  # a bulk approval's result is shown once, where the approval landed
     return query.urlencode()
 
 

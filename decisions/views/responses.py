@@ -121,10 +121,15 @@ def _tell(request: HttpRequest, pk: int, message: str, *, status: int) -> HttpRe
     return redirect(safe_next(request) or "decisions:queue")
 
 
-def decided(request: HttpRequest, pk: int, message: str) -> HttpResponse:
-    """After a decision: redraw the row in place (htmx) or go back where the reviewer came from."""
+def decided(request: HttpRequest, pk: int, message: str, *, proposal: Proposal | None = None) -> HttpResponse:
+    """After a decision: redraw the row in place (htmx) or go back where the reviewer came from.
+
+    `proposal`: the row's proposal as the view already holds it, brought up to date after the decision
+    (decisions/views/review.py), so the redraw does not load and present it again.
+    """
     if request.htmx:
-        return _row_and_updates(request, row_context(request, load(pk), notice=message, notice_kind="success"), message)
+        proposal = load(pk) if proposal is None else proposal
+        return _row_and_updates(request, row_context(request, proposal, notice=message, notice_kind="success"), message)
     messages.success(request, message)
     return redirect(safe_next(request) or "decisions:queue")
 

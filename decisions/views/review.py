@@ -8,16 +8,18 @@ JavaScript), and every refusal the same way whichever endpoint met it.
 from __future__ import annotations
 
 import functools
+from urllib.parse import urlsplit, urlunsplit
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from decisions import access as roles
 from decisions.delivery import outbox as applying
-from decisions.models import Application, Proposal
+from decisions.models import Application, BulkApproval, Proposal, Review
 from decisions.review import transitions as reviewing
 from decisions.review.forms import ApproveForm, EditForm, RejectForm, RollbackForm
 from decisions.views.proposal import live_edit, load, safe_next
@@ -46,6 +48,21 @@ def _gate_answers(form: ApproveForm) -> dict:
     }
 
 
+def _as_decided(proposal: Proposal, review: Review) -> Proposal:
+    """The proposal as loaded and presented before the decision, brought up to date for its redrawn row.
+
+    Decided as proposed (approved or rejected), its words and numbers stay the machine's, so nothing is
+    presented again: only its status is read back (an eager apply may have run at COMMIT) with its review.
+    An edit changes the numbers the row shows, so that row is loaded again instead.
+    """
+    proposal.status, proposal.decided_at = (
+        Proposal.objects.filter(pk=proposal.pk).values_list("status", "decided_at").get()
+    )
+    proposal.review = review
+    proposal.out_of_date = ""  # said of pending proposals only
+    return proposal
+
+
 def _not_pending(proposal: Proposal) -> reviewing.InvalidTransition:
     """Why a decision form is not offered any more: who decided, or that nobody can."""
     review = getattr(proposal, "review", None)
@@ -63,10 +80,10 @@ def proposal_approve(request: HttpRequest, pk: int) -> HttpResponse:
     form = ApproveForm(request.POST)
     form.is_valid()
     try:
-        reviewing.proposal_approve(proposal=proposal, actor=request.user, **_gate_answers(form))
+        review = reviewing.proposal_approve(proposal=proposal, actor=request.user, **_gate_answers(form))
     except REFUSALS as refusal:
         return refused(request, proposal, refusal, Question("gate", form))
-    return decided(request, pk, f"Approved: {proposal.headline}.")
+    return decided(request, pk, f"Approved: {proposal.headline}.", proposal=_as_decided(proposal, review))
 
 
 @require_http_methods(["GET", "POST"])
@@ -94,7 +111,9 @@ def proposal_edit(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except REFUSALS as refusal:
         return refused(request, proposal, refusal, question)
-    return decided(request, pk, f"Approved with your values: {proposal.headline}.")
+    # Say what was approved: the reviewer's values, as the redrawn row now shows them.
+    edited = load(pk)
+    return decided(request, pk, f"Approved with your values: {edited.headline}.", proposal=edited)
 
 
 @require_POST
@@ -123,11 +142,11 @@ def proposal_reject(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return ask(request, proposal, question, status=422)
     try:
-        reviewing.proposal_reject(proposal=proposal, actor=request.user, **form.cleaned_data)
+        review = reviewing.proposal_reject(proposal=proposal, actor=request.user, **form.cleaned_data)
     except REFUSALS as refusal:
         return refused(request, proposal, refusal, question)
     reason = form.cleaned_data["reason_code"].replace("_", " ")
-    return decided(request, pk, f"Rejected ({reason}): {proposal.headline}.")
+    return decided(request, pk, f"Rejected ({reason}): {proposal.headline}.", proposal=_as_decided(proposal, review))
 
 
 @require_POST
@@ -183,7 +202,45 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
     if result.already_decided:
         parts += _why_already_decided(result.already_decided, left_before)
     messages.success(request, "; ".join(parts) + ".")
-    return redirect(safe_next(request) or "decisions:queue")
+    back = safe_next(request) or reverse("decisions:queue")
+    # The queue then shows what this bulk approval did, with "Undo these N approvals".
+    return redirect(with_bulk_result(back, result.batch.pk) if result.batch else back)
+
+
+def with_bulk_result(address: str, batch_id: int) -> str:
+    """The address with ?bulk=<id>: the queue shows that bulk approval's proposals and its undo button."""
+    parts = urlsplit(address)
+    query = QueryDict(parts.query, mutable=True)
+    query["bulk"] = str(batch_id)
+    return urlunsplit(parts._replace(query=query.urlencode()))
+
+
+@require_POST
+@reviewers_only
+def bulk_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    """Roll back every proposal one bulk approval approved; say which could not be and why."""
+    batch = get_object_or_404(BulkApproval, pk=pk)
+    back = with_bulk_result(safe_next(request) or reverse("decisions:queue"), batch.pk)
+    try:
+        result = reviewing.bulk_approval_undo(batch=batch, actor=request.user)
+    except REFUSALS as refusal:
+        messages.error(request, str(refusal))
+        return redirect(back)
+    count = len(result.rolled_back)
+    parts = [f"Rolled back {count} proposal{'s' if count != 1 else ''} of that bulk approval"]
+    if result.moved:
+        parts.append(
+            f"not rolled back, because their campaigns moved since: {', '.join(result.moved_names)} "
+            "(set them by hand if needed)"
+        )
+    if result.not_applied:
+        waiting = len(result.not_applied)
+        parts.append(
+            f"{waiting} not rolled back: not applied yet (roll {'it' if waiting == 1 else 'them'} back from "
+            "its page once applied)"
+        )
+    (messages.warning if result.moved or result.not_applied else messages.success)(request, "; ".join(parts) + ".")
+    return redirect(back)
 
 
 def _left_the_queue(ids: list[int], reviewer) -> dict[str, int]:

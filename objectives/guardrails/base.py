@@ -45,6 +45,11 @@ class CampaignFacts:
     evidence_days: int = 0
     evidence_conversions: float = 0
     name: str = ""  # what verdicts call the campaign; "" = its external id
+    # This calendar month so far (monthly budgets): spend through `spend_through`, the last day with spend
+    # data, and the share of its daily budget the campaign spends (1.0 when no day says otherwise).
+    month_spend: float = 0.0
+    spend_through: date | None = None
+    spend_share: float = 1.0
 
 
 @dataclass(frozen=True)

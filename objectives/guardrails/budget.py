@@ -109,6 +109,7 @@ class TotalBudgetCap(GuardrailKind):
     params = (Number("amount", "Cap on the sum of daily budgets"),)
     # A resume brings a budget back into the sum, a pause takes one out.
     judged_fields = (BUDGET, STATUS)
+    reads_whole_scope = True  # the scope's total adds up every campaign in it
 
     def check(self, rule: Rule, moves: list[CampaignMove], context: CheckContext) -> tuple[bool, str]:
         """The scope's total after the changes against the cap; only a change that raises it past the cap fails.

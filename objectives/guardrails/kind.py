@@ -54,6 +54,11 @@ class GuardrailKind:
     # Params that name campaigns the way a scope does (param key → scope key): checked like a scope when saved,
     # so a protected tag nobody carries ("brnad") is refused instead of protecting nothing.
     names_campaigns_by: ClassVar[dict[str, str]] = {}
+    # What check() reads beyond the moved campaigns' own facts, so that a decision loads only what its rules need
+    # (decisions.review.selectors.facts_for_change): every campaign of its scope (context.campaigns), and this
+    # month's spend (CampaignFacts.month_spend, spend_through, spend_share).
+    reads_whole_scope: ClassVar[bool] = False
+    reads_month_spend: ClassVar[bool] = False
 
     # --- params ---------------------------------------------------------------------
 

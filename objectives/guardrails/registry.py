@@ -10,6 +10,7 @@ from __future__ import annotations
 from objectives.guardrails.base import shown
 from objectives.guardrails.budget import BudgetBounds, MaxBudgetChange, TotalBudgetCap
 from objectives.guardrails.kind import GuardrailKind
+from objectives.guardrails.pacing import MonthlyBudget
 from objectives.guardrails.protection import ForbiddenAudiences, ProtectedCampaigns
 from objectives.guardrails.timing import Cooldown, MinEvidence
 from objectives.guardrails.voice import BrandVoice
@@ -18,6 +19,7 @@ REGISTRY: tuple[GuardrailKind, ...] = (
     MaxBudgetChange(),
     BudgetBounds(),
     TotalBudgetCap(),
+    MonthlyBudget(),
     ProtectedCampaigns(),
     ForbiddenAudiences(),
     BrandVoice(),

@@ -39,7 +39,30 @@ def test_it_prints_both_tables_and_a_verdict_per_goal(capsys):
     out = capsys.readouterr().out
 
     assert "worst 10%" in out and "ROAS-greedy" in out
-    assert sum(line.startswith(("met: ", "NOT met: ")) for line in out.splitlines()) == 5
+    assert "limited raised" in out and "The issue's worlds" in out
+    # Five goals of the grid, two of the demand-limited worlds.
+    assert sum(line.startswith(("met: ", "NOT met: ")) for line in out.splitlines()) == 7
+
+
+def test_demand_limited_worlds_compare_the_landed_engine_with_today_s():
+    results, unlimited = eq.run_limited(seeds=1, n_campaigns=16)
+    cells = eq.limited_cells(results)
+
+    assert {(c["case"], c["variation"], c["engine"]) for c in cells} == {
+        (case, variation, engine)
+        for case, variation in (("issue", "high"), ("share", "low"), ("share", "high"))
+        for engine in ("landed", "now")
+    }
+    assert list(unlimited) == [1]
+    for cell in cells:
+        assert math.isfinite(cell["median"]) and cell["violations"] == 0
+        assert cell["limited"] > 0
+    issue = {c["engine"]: c for c in cells if c["case"] == "issue"}
+    assert issue["landed"]["above"] > 0  # the failure the issue measured
+    assert sum(c["above"] for c in cells if c["engine"] == "now") == 0
+    assert issue["now"]["median"] > issue["landed"]["median"]
+    for result in results:
+        assert result.captured <= 1.0 + 1e-6
 
 
 def test_the_roas_greedy_baseline_funds_the_highest_platform_roas_from_the_lowest():

@@ -66,5 +66,26 @@ def test_two_clients_approve_over_gunicorn_and_nothing_is_lost_or_doubled(filled
     assert (check.lost, check.doubled, check.unseen, check.chain_ok) == (0, 0, 0, True)
     assert check.events_written == 20
     goals = rb.judge([], run, check)
-    assert [g.goal for g in goals] == ["≥ 150 approvals/s", "none lost or doubled"]
+    assert [g.goal for g in goals] == ["≥ 120 approvals/s, p95 ≤ 250 ms", "none lost or doubled"]
     assert goals[1].met
+
+
+def test_one_approval_is_timed_beside_the_raw_floor_and_bulk_holds_the_chain_briefly(filled):
+    targets = rb.approval_targets(9)
+    timings = rb.time_in_process(targets=targets, warmup=1)
+
+    assert [t.label.split(" ")[0] for t in timings] == ["raw", "transitions.proposal_approve", "POST"]
+    assert all(t.count == 2 and t.p95_ms >= t.median_ms > 0 for t in timings)
+    # Every way really approved its proposal: a review, an outbox row and a chained event each.
+    assert Review.objects.filter(proposal_id__in=targets).count() == 9
+    assert audit.verify_chain() is None
+
+    bulk = rb.time_bulk_lock(targets=rb.approval_targets(5), single_write_ms=timings[0].p95_ms)
+    assert (bulk.proposals, bulk.approved, bulk.holds) == (5, 5, 5)  # one short hold per proposal
+    assert 0 < bulk.longest_hold_ms < bulk.seconds * 1000
+    goals = rb.judge([], None, None, timings, bulk)
+    assert [g.goal for g in goals] == [
+        "an approval in process ≤ 5× the raw transaction",
+        "bulk holds the chain ≤ one approval's write",
+    ]
+    assert audit.verify_chain() is None

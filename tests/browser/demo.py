@@ -69,6 +69,7 @@ def site_pages(username: str) -> dict[str, str]:
         "reports": reverse("decisions:reports"),
         "runs": reverse("decisions:runs"),
         "run": reverse("decisions:run", args=[latest_run().pk]),
+        "pacing": reverse("decisions:pacing"),
         "data": reverse("decisions:data"),
         "import-run": reverse("decisions:import-run", args=[failed_import().pk]),
         "auto-approval": reverse("decisions:auto-approval"),

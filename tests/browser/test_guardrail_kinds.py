@@ -26,6 +26,7 @@ EDITS = {
     "brand_voice": ("param_banned_phrases", lambda shown: f"{shown}\nno-brainer"),
     "cooldown": ("param_days", lambda shown: "10"),  # the case: 7 days → 10
     "min_evidence": ("param_conversions", plus_one),
+    "monthly_budget": ("param_amount", plus_one),
 }
 
 

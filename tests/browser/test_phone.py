@@ -85,7 +85,7 @@ def test_the_menu_opens_without_javascript_and_its_links_are_readable(
     expect(nav).to_be_visible()
     links = nav.get_by_role("link")
     expect(links).to_have_text(
-        ["Queue", "History", "Guardrails", "Objectives", "Reports", "Runs", "Data", "Auto-approval"]
+        ["Queue", "History", "Guardrails", "Objectives", "Reports", "Runs", "Pacing", "Data", "Auto-approval"]
     )
     for link in links.all():
         box = link.bounding_box()
@@ -96,3 +96,24 @@ def test_the_menu_opens_without_javascript_and_its_links_are_readable(
     links.filter(has_text="Runs").click()
     page.wait_for_url(f"{live_server.url}/runs/")
     assert page_width(page) == PHONE["width"]
+
+
+def test_a_history_card_names_each_cell(phone, live_server, world, screenshot):
+    """As cards the column headers are hidden: a lone "—" or "nobody" needs its label (Outcome, Decided …)."""
+    log_in(phone, live_server, "marketer", PASSWORDS["marketer"])
+    phone.goto(f"{live_server.url}/history/")
+    labels = phone.locator(".history-table tbody").first.locator("td[data-label]")
+    shown = labels.evaluate_all("cells => cells.map(cell => getComputedStyle(cell, '::before').content)")
+    assert shown == ['"Decision"', '"Outcome"', '"Decided"', '"Reason"', '"Overrides"']
+    screenshot(phone, "phone-history-labelled")
+
+
+def test_the_reports_override_list_keeps_its_changes_readable(phone, live_server, world, screenshot):
+    """The list of overrides scrolls in its box on a phone; its "What changed" column stays readable."""
+    log_in(phone, live_server, "marketer", PASSWORDS["marketer"])
+    phone.goto(f"{live_server.url}/reports/")
+    cell = phone.locator(".why-list td.what-changed").first
+    expect(cell).to_contain_text("→")
+    assert cell.evaluate("cell => cell.getBoundingClientRect().width") >= 250
+    assert page_width(phone) == PHONE["width"]
+    screenshot(phone, "phone-report-overrides")

@@ -29,6 +29,7 @@ EDITS = {
     "max_budget_change_pct": ({"pct": 30}, {"pct": "25"}, {"pct": 25}),
     "budget_bounds": ({"min": 10, "max": 2000}, {"min": "20", "max": "1500"}, {"min": 20, "max": 1500}),
     "total_budget_cap": ({"amount": 5000}, {"amount": "6000"}, {"amount": 6000}),
+    "monthly_budget": ({"amount": 150000}, {"amount": "160000.50"}, {"amount": 160000.5}),
     "protected_campaigns": ({"tag": "brand"}, {"tag": "core"}, {"tag": "core"}),
     "forbidden_audiences": (
         {"segments": ["under_18"]},

@@ -27,6 +27,7 @@ LABELS = {
     "max_budget_change_pct": ("Max budget change %", ["Largest move, % of the daily budget"]),
     "budget_bounds": ("Budget bounds", ["Lowest daily budget", "Highest daily budget"]),
     "total_budget_cap": ("Total budget cap", ["Cap on the sum of daily budgets"]),
+    "monthly_budget": ("Monthly budget", ["Spend allowed in a calendar month"]),
     "protected_campaigns": ("Protected campaigns", ["Tag of the protected campaigns"]),
     "forbidden_audiences": ("Forbidden audiences", ["Forbidden audience segments"]),
     "brand_voice": ("Brand voice", ["Banned phrases", "Required phrases"]),

@@ -543,6 +543,7 @@ def test_the_registry_lists_the_kinds_in_their_documented_order():
         "max_budget_change_pct",
         "budget_bounds",
         "total_budget_cap",
+        "monthly_budget",
         "protected_campaigns",
         "forbidden_audiences",
         "brand_voice",

@@ -337,6 +337,7 @@ def test_the_example_policy_imports_cleanly_with_every_kind():
         "max_budget_change_pct",
         "budget_bounds",
         "total_budget_cap",
+        "monthly_budget",
         "protected_campaigns",
         "forbidden_audiences",
         "brand_voice",

@@ -30,7 +30,7 @@ from decisions.audit import events as audit_events
 from decisions.audit.actions import Action
 from decisions.delivery import outbox as applying
 from decisions.demo.clock import local_moment, replaying
-from decisions.demo.seed import DEMO_USERS
+from decisions.demo.seed import DEMO_LIMITED_SHARE, DEMO_USERS
 from decisions.engine.simulator import World, make_world, simulate_days
 from decisions.generation import service as generating
 from decisions.models import (
@@ -114,7 +114,7 @@ def _moves(proposal: Proposal) -> str:
 def demo_world(seed: int) -> World:
     """The world seed_demo built, recognised by its campaigns; real data is refused."""
     stored = dict(Campaign.objects.values_list("external_id", "name"))
-    world = make_world(len(stored), seed) if stored else None
+    world = make_world(len(stored), seed, limited_share=DEMO_LIMITED_SHARE) if stored else None
     if world is None or stored != {c.external_id: c.name for c in world.campaigns}:
         raise CommandError(
             "These campaigns are not the demo world of this seed: demo_outcomes only runs on seed_demo's data "

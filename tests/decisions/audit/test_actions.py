@@ -27,6 +27,7 @@ STORED_NAMES = {
     "proposal.superseded",
     "proposal.rolled_back",
     "proposal.auto_approved",
+    "bulk_approval.undone",
     "application.succeeded",
     "application.attempt_failed",
     "application.failed",
@@ -45,6 +46,9 @@ STORED_NAMES = {
     "data.import_failed",
     "campaign.archived",
     "campaign.restored",
+    "deals.imported",
+    "campaign_alias.added",
+    "campaign_alias.removed",
     "learning.retrained",
     "role.granted",
 }

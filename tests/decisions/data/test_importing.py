@@ -127,7 +127,6 @@ def test_it_skips_the_google_ads_preamble_and_total_rows():
 def test_it_warns_about_unknown_columns():
     _, source = parse(fixture_bytes("google_ads_campaign_report.csv"))
     assert source.warnings == [
-        "line 3: Campaign status: unknown column, ignored",
         "line 3: Currency code: unknown column, ignored",
         "line 3: Campaign type: unknown column, ignored",
     ]

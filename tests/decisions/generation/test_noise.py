@@ -26,7 +26,8 @@ END = dt.date(2026, 11, 1)
 
 @pytest.fixture
 def world():
-    return demo_seed(n_campaigns=16, days=120, seed=3, end_date=END).world
+    # Without demand-limited campaigns: this world was picked for its small shifts, which the limits change.
+    return demo_seed(n_campaigns=16, days=120, seed=3, end_date=END, limited_share=0.0).world
 
 
 def run_engine() -> GenerationRun:

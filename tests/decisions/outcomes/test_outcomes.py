@@ -207,8 +207,8 @@ def test_a_rejection_gets_the_machines_estimate_and_zero_for_the_human(portfolio
     outcomes.outcomes_refresh()
 
     outcome = Outcome.objects.get(proposal=proposal)
-    # Curve read at 100 → 1000 and at 150 → 1250 (halfway between 1000 and 1500): 250 a day.
-    assert outcome.machine_estimate == pytest.approx(1750.0)
+    # The engine's own figure, the one the pages show as proposed (not the bare curve's 250 a day × 7).
+    assert outcome.machine_estimate == proposal.expected_mean == 200.0
     assert outcome.human_estimate == 0.0
     assert (outcome.realised, outcome.verdict) == (None, "")
     assert "nothing changed" in outcomes.describe(outcome, decision="rejected")
@@ -221,8 +221,9 @@ def test_an_edit_gets_both_estimates_and_is_judged_against_the_interval_of_what_
     outcomes.outcomes_refresh()
 
     outcome = Outcome.objects.get(proposal=proposal)
-    assert outcome.machine_estimate == pytest.approx(1750.0)
-    assert outcome.human_estimate == pytest.approx(7 * 100.0)  # 1000 → 1100 a day
+    assert outcome.machine_estimate == proposal.expected_mean == 1750.0
+    # The re-estimate the pages show for the reviewer's values: the curve read at 1000 → 1100 a day.
+    assert outcome.human_estimate == pytest.approx(7 * 100.0)
     # The machine's 1500–2000 moved by 700 − 1750: the model expected 450–950 from the edit.
     assert (outcome.expected_low, outcome.expected_high) == (450.0, 950.0)
     assert outcome.realised == pytest.approx(280.0)

@@ -228,3 +228,17 @@ def test_a_week_of_lead_proposals_counts_leads_not_dollars(client):
     [row] = report["left_on_table"]["by_metric"]
     assert (row["unit"], row["left_text"]) == ("leads", "+12 leads/week")
     assert Proposal.objects.get(pk=proposal.pk).status == "rejected"
+
+
+# --- labels, never stored codes --------------------------------------------------------------------------
+
+
+def test_the_override_badges_and_the_emails_reasons_are_words(client, scripted, report):
+    client.force_login(viewer())
+    page = client.get(reverse("decisions:reports"), {"week": scripted.week}).content.decode()
+    assert ">Rolled back</span>" in page and ">Over a block</span>" in page and ">Over a warning</span>" in page
+    assert "Rolled_back" not in page
+    _, text, html = report_email.render_email(report)
+    for body in (text, html):
+        assert "Rejected: strategy" in body and "rejected: strategy" not in body
+        assert "Budget change" in body and "budget_change:" not in body

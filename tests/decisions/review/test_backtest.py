@@ -149,3 +149,37 @@ def test_activity_ignores_passing_verdicts_and_other_events():
     _proposal(to=110, verdicts=[_passing("Max move")])
     audit.record(action="proposal.approved", machine_payload={"verdicts": [_failing("Max move")]})
     assert guardrail_activity(now=NOW) == {}
+
+
+# --- what the summary counts: the version's own verdicts, the whole policy beside them -----------------
+
+
+def test_the_summary_counts_only_this_versions_own_verdicts(max_move):
+    """A block-level rule that fails nothing must not read "warned on 1" because another guardrail warns."""
+    guardrail_create(name="Cap", kind="budget_bounds", severity="warn", params={"min": 0, "max": 120}, reason="start")
+    _proposal(to=125)  # 25%: within Max move's 30%, over Cap's 120
+    result = backtest(
+        candidate=Rule("Max move", "max_budget_change_pct", params={"pct": 30}), replaces="Max move", now=NOW
+    )
+    assert (result.own_blocked, result.own_warned) == (0, 0)
+    assert result.summary == "This version would have blocked 0 and warned on 0 of the last 30 days' 1 proposals"
+    assert (result.blocked, result.warned) == (0, 1)  # every guardrail together, shown beside it
+
+
+def test_a_deactivations_summary_says_what_the_others_would_do(max_move):
+    _proposal(to=150)
+    candidate = Rule("Max move", "max_budget_change_pct", params={"pct": 30})
+    result = backtest(candidate=candidate, replaces="Max move", active=False, now=NOW)
+    assert result.summary == (
+        "Switched off, it judges nothing: the other guardrails would have blocked 0 and warned on 0 "
+        "of the last 30 days' 1 proposals"
+    )
+
+
+def test_the_listed_proposals_name_their_campaigns_and_budgets(max_move):
+    campaign = CampaignFactory(name="Search – Brand", external_id="SIM-0020")
+    _proposal(to=150, campaign=campaign)
+    result = backtest(
+        candidate=Rule("Max move", "max_budget_change_pct", params={"pct": 10}), replaces="Max move", now=NOW
+    )
+    assert result.rows[0].change_texts == ("Search – Brand daily budget: $100 → $150",)

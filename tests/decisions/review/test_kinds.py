@@ -16,7 +16,7 @@ BID = {"campaign": "C1", "field": "bid_cap", "from": 1.0, "to": 1.1}
 
 def test_the_model_choices_are_the_registered_kinds():
     assert Proposal._meta.get_field("kind").choices == kinds.choices()
-    assert [name for name, _ in kinds.choices()] == ["budget_shift", "budget_change", "pause", "resume"]
+    assert [name for name, _ in kinds.choices()] == ["budget_shift", "budget_change", "pause", "resume", "reclaim"]
 
 
 def test_each_kind_moves_one_registered_field():
@@ -25,6 +25,7 @@ def test_each_kind_moves_one_registered_field():
         "budget_change": "daily_budget",
         "pause": "status",
         "resume": "status",
+        "reclaim": "daily_budget",
     }
     assert kinds.lever_of("pause") == "status"
 

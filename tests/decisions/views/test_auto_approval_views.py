@@ -128,3 +128,17 @@ def test_only_admins_get_a_preview(client, make_user):
 
 def test_the_preview_needs_a_post(client, admin):
     assert client.get(UPDATE).status_code == 405
+
+
+def test_the_policy_reads_in_words_and_percents_for_a_reviewer(client, admin):
+    client.post(UPDATE, {**FORM, "confirm": "1"})
+    client.force_login(marketer())
+    html = client.get(PAGE).content.decode()
+    assert "highest P(loss): 5%" in html and "kinds: Budget change" in html
+    assert "budget_change" not in html.split("What the policy approved recently")[0].split("<main")[-1]
+
+
+def test_the_preview_lists_p_loss_as_a_percent(client, admin):
+    waiting_queue()
+    html = client.post(UPDATE, FORM).content.decode()
+    assert '<td class="num">2%</td>' in html and '<td class="num">0.02</td>' not in html  # p_loss 0.02

@@ -7,7 +7,7 @@ one-by-one review, so the warn and block checks here are about what it leaves al
 import pytest
 
 from decisions.audit.actions import Action
-from decisions.models import AuditEvent, Proposal, Review
+from decisions.models import AuditEvent, BulkApproval, Proposal, Review
 from decisions.review import transitions as reviewing
 from objectives import guardrails
 from objectives.models import Severity
@@ -59,7 +59,8 @@ def test_bulk_approve_approves_what_passes_now_and_holds_the_rest(client, review
 def test_bulk_approve_goes_back_to_the_page_it_came_from(client, reviewer):
     proposals = [ProposalFactory(), ProposalFactory()]
     response = client.post(url("bulk-approve"), {"ids": [p.pk for p in proposals], "next": "/?page=2"})
-    assert response.status_code == 302 and response["Location"] == "/?page=2"
+    batch = BulkApproval.objects.get()  # the page then shows what it approved, with its undo (test_bulk_undo.py)
+    assert response.status_code == 302 and response["Location"] == f"/?page=2&bulk={batch.pk}"
     assert [status_of(p) for p in proposals] == [Proposal.Status.APPROVED] * 2
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from decisions.audit.actions import Action
 from decisions.models import AuditEvent, Proposal, Review
+from decisions.review import kinds
 from decisions.review import transitions as reviewing
 from objectives.models import Severity
 from tests.decisions.views.review_support import HTMX, actions, budget_limit, event, status_of, url
@@ -50,6 +51,25 @@ def test_edit_and_approve_keeps_both_values_and_is_audited(client, reviewer):
     assert proposal.review.note == "Smaller step"
     event = AuditEvent.objects.get(proposal=proposal, action=Action.PROPOSAL_EDITED)
     assert event.machine_payload["changes"][0]["to"] == 120.0 and event.human_payload["final_changes"][0]["to"] == 110.0
+
+
+def test_the_confirmation_after_an_edit_names_the_reviewers_move_not_the_machines(client, reviewer):
+    proposal = ProposalFactory()
+    response = client.post(url("proposal-edit", proposal.pk), {"change_0": "110"}, **HTMX)
+    said = response.content.decode() + str(response.headers)
+    assert "Approved with your values:" in said and "by $10" in said and "by $20" not in said
+
+
+def test_a_pause_edit_form_shows_no_net_budget_line_and_a_budget_edit_does(client, reviewer):
+    pause = ProposalFactory(
+        kind=kinds.PAUSE.name,
+        changes=[{"campaign": "SIM-1", "field": "status", "from": "active", "to": "paused"}],
+    )
+    pause.changes[0]["campaign"] = pause.campaign.external_id
+    pause.save()
+    assert "Net daily budget change" not in client.get(url("proposal-edit", pause.pk), **HTMX).content.decode()
+    budget = ProposalFactory()
+    assert "Net daily budget change" in client.get(url("proposal-edit", budget.pk), **HTMX).content.decode()
 
 
 def test_edit_without_javascript_redirects_to_the_queue(client, reviewer):

@@ -505,3 +505,15 @@ def test_only_guardrail_admins_may_import(client, make_user):
 
 def test_import_allows_only_get_and_post(admin_client):
     assert admin_client.put(reverse("objectives:policy-import")).status_code == 405
+
+
+def test_the_backtest_shows_every_guardrails_totals_beside_the_versions_own(admin_client, max_move):
+    proposal = _proposal(120)
+    campaign = proposal.campaign
+    url = reverse("objectives:guardrail-backtest") + f"?guardrail={max_move.pk}"
+    content = admin_client.post(url, _form(reason=""), HTTP_HX_REQUEST="true").content.decode()
+    assert "All guardrails together, with this version: 1 blocked and 0 warned; with the rules as saved today: " in (
+        content
+    )
+    listed = content.split("backtest-all")[1]  # the listed changes name their campaigns, in dollars
+    assert f"{campaign.name} daily budget: $100 → $120" in listed and campaign.external_id not in listed

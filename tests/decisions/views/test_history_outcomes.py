@@ -148,7 +148,7 @@ def test_the_csv_appends_the_outcome_columns_at_the_end(as_viewer):
     measured, waiting = approved(), approved()
     outcome(measured, realised=812.5, verdict="hit")
     rows = list(csv.DictReader(io.StringIO(b"".join(as_viewer.get(CSV).streaming_content).decode())))
-    assert list(rows[0])[-3:] == ["outcome", "realised_per_week", "outcome_metric"]
+    assert list(rows[0])[-7:-4] == ["outcome", "realised_per_week", "outcome_metric"]
     assert list(rows[0])[:2] == ["proposal_id", "kind"]
     by_id = {row["proposal_id"]: row for row in rows}
     assert (by_id[str(measured.pk)]["outcome"], by_id[str(measured.pk)]["realised_per_week"]) == ("hit", "812.5")

@@ -327,6 +327,10 @@ def test_the_csv_has_the_documented_columns_and_one_row_per_proposal(as_viewer):
         "outcome",
         "realised_per_week",
         "outcome_metric",
+        "reestimated_mean",
+        "reestimated_low",
+        "reestimated_high",
+        "reestimated_p_loss",
     ]
     campaign = proposal.changes[0]["campaign"]
     assert row["proposal_id"] == str(proposal.pk)
