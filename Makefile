@@ -23,7 +23,6 @@ $(VENV)/.test-installed: $(VENV)/.installed requirements-test.txt
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty
-	$(PY) manage.py generate_proposals
 	$(PY) manage.py demo_outcomes --if-no-outcomes
 	$(PY) manage.py generate_proposals
 	@echo "Waypoint on Django's development server: for trying it, not for production (see README \"Production stack\")."

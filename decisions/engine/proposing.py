@@ -296,7 +296,8 @@ def split_reclaims(current: np.ndarray, budgets: np.ndarray, caps: np.ndarray) -
     gives up is budget it does not spend. Its money goes to the increases,
     largest first, each taken whole while the reclaimed money lasts (a
     campaign in two proposals would have two conflicting targets); reclaim
-    cuts are scaled down to what those increases take. Everything else, cuts
+    cuts are scaled down to what those increases take. When no increase fits
+    whole, the largest takes all of it as a smaller raise. Everything else, cuts
     into spent budget included, stays for the ordinary shifts.
     """
     current, budgets = np.asarray(current, dtype=float), np.asarray(budgets, dtype=float)
@@ -311,7 +312,14 @@ def split_reclaims(current: np.ndarray, budgets: np.ndarray, caps: np.ndarray) -
         if taken - cut[i] <= pool + 1e-9:
             takers[i], taken = True, taken - cut[i]
     scale = taken / pool if pool > 0 else 0.0
-    reclaims = np.where(donors, current - cut * scale, np.where(takers, budgets, current))
+    targets = budgets.copy()
+    if pool > 1e-9 and not takers.any() and (cut < -1e-9).any():
+        # No increase is small enough to take whole: the largest takes all the idle money as a smaller raise,
+        # and the rest of its raise is dropped (never split across two proposals).
+        largest = int(np.argmin(cut))
+        takers[largest], scale = True, 1.0
+        targets[largest] = current[largest] + pool
+    reclaims = np.where(donors, current - cut * scale, np.where(takers, targets, current))
     rest = np.where(donors | takers, current, budgets)
     return reclaims, rest
 

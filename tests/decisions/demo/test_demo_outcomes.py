@@ -136,3 +136,10 @@ def known_counts(section) -> list[int]:
     if isinstance(section, list):
         return [n for value in section for n in known_counts(value)]
     return []
+
+
+def test_the_replay_leaves_reclaims_for_the_marketer_to_meet_in_the_queue(seeded):
+    run()
+    replayed = Review.objects.filter(reviewer__username="marketer").values_list("proposal__kind", flat=True)
+    assert "reclaim" not in set(replayed)
+    assert Proposal.objects.filter(kind="reclaim", status=Proposal.Status.PENDING, expires_at__gt=timezone.now())

@@ -123,6 +123,19 @@ def test_a_reclaim_is_scaled_to_the_increases_it_can_fund_whole():
     assert rest.tolist() == [500.0, 300.0, 350.0, 270.0]
 
 
+def test_idle_money_smaller_than_every_increase_goes_to_the_largest_as_a_smaller_raise():
+    current = np.array([300.0, 200.0, 200.0, 500.0])
+    budgets = np.array([260.0, 300.0, 350.0, 250.0])  # 40 unspent; increases of 100 and 150; 250 spent cut
+    caps = np.array([260.0, np.inf, np.inf, np.inf])
+
+    reclaims, rest = proposing.split_reclaims(current, budgets, caps)
+
+    assert reclaims.tolist() == [260.0, 200.0, 240.0, 500.0]
+    assert reclaims.sum() == pytest.approx(current.sum())
+    # The largest increase is in the reclaim alone; the other increase and the spent cut stay for shifts.
+    assert rest.tolist() == [300.0, 300.0, 200.0, 250.0]
+
+
 def test_a_cut_below_the_cap_is_an_ordinary_shift_not_a_reclaim():
     current = np.array([500.0, 300.0])
     budgets = np.array([300.0, 500.0])

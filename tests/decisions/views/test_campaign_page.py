@@ -130,3 +130,11 @@ def test_an_edit_shows_what_the_reviewer_applied_and_what_the_engine_proposed(as
     reviewing.proposal_edit_and_approve(proposal=proposal, actor=marketer(), final_changes=final)
     html = as_viewer.get(page(campaign)).content.decode()
     assert "$100 → $120" in html and "the engine proposed $100 → $140" in html
+
+
+def test_the_campaign_and_data_pages_name_the_platform_and_show_money(as_viewer):
+    campaign = CampaignFactory(platform="microsoft_ads", daily_budget=Decimal("1234.5"))
+    for url in (page(campaign), reverse("decisions:data")):
+        body = as_viewer.get(url).content.decode()
+        assert "Microsoft Ads" in body and "microsoft_ads" not in body
+        assert "$1,234" in body
