@@ -5,7 +5,8 @@ spend points with the fitted value per day and its 80% band), never refits. The 
 judges decisions with the same numbers, and the pages show them beside the machine's.
 
 The weekly mean of a set of budget changes is the curve read at each change's "to" minus at its "from",
-linearly between points, times seven (`estimate_per_week`). Changes without curve points (an anomaly's
+linearly between points, times seven (`estimate_per_week`); a campaign whose utilization was measured is read
+at min(budget, the spend it can reach), as the engine valued it. Changes without curve points (an anomaly's
 pause or halving) take the engine's expected mean, scaled by how much of the machine's move they keep.
 
 The interval and P(loss) of a reviewer's version (`reestimate`) are approximate, in three steps:
@@ -70,11 +71,20 @@ def curve_value(curve: dict, spend: float) -> float:
 
 
 def _read(curve: dict, key: str, spend: float) -> float:
-    return float(np.interp(float(spend), curve["spend"], curve[key]))
+    # A budget beyond what the campaign can spend ("cap", from its measured utilization) buys nothing more.
+    spend = min(float(spend), curve.get("cap") or math.inf)
+    return float(np.interp(spend, curve["spend"], curve[key]))
 
 
 def _curves(evidence: dict | None) -> dict[str, dict]:
-    return {c["campaign"]: c for c in (evidence or {}).get("curves", []) if c.get("spend") and c.get("value")}
+    """Each campaign's stored curve, with the spend it can reach ("cap") where its utilization was measured:
+    the engine valued its budgets at min(budget, that cap), so a cut of budget it never spends costs nothing."""
+    caps = {key: u.get("ceiling_high") for key, u in (evidence or {}).get("utilization", {}).items()}
+    return {
+        c["campaign"]: {**c, "cap": caps.get(c["campaign"])}
+        for c in (evidence or {}).get("curves", [])
+        if c.get("spend") and c.get("value")
+    }
 
 
 def _on_curve(change: dict, curves: dict[str, dict]) -> dict | None:

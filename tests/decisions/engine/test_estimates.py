@@ -60,6 +60,17 @@ def test_an_edit_is_re_estimated_from_the_curves_and_their_bands():
     assert estimate.p_loss == pytest.approx(NormalDist().cdf(-350 / sigma), abs=1e-4)
 
 
+def test_budget_a_campaign_cannot_spend_is_worth_nothing_in_a_re_estimate():
+    # A reclaim: A spends at most 80 a day whatever its budget, so its cut from 100 to 80 costs nothing and the
+    # machine's +$420/week is B's raise alone (+60 a day on B's curve).
+    evidence = {**EVIDENCE, "utilization": {"A": {"limited_by": "demand", "ceiling_high": 80.0}}}
+    machine = Estimate(mean=420.0, low=280.0, high=560.0, p_loss=0.0, reestimated=False)
+    # The reviewer keeps A's cut and raises B by 10 instead of 20: +30 a day, +210 a week; no loss from A's cut.
+    estimate = reestimate(edited(80.0, 110.0), evidence=evidence, machine_changes=MACHINE_CHANGES, machine=machine)
+    assert estimate.mean == pytest.approx(210.0)
+    assert estimate.low > 0 and estimate.p_loss < 0.05
+
+
 def test_the_engines_own_mean_calibrates_the_curves_reading():
     # The engine's draws expected 90% of what the curve says for its version: so for the reviewer's too.
     modest = Estimate(mean=252.0, low=100.0, high=400.0, p_loss=0.05)
