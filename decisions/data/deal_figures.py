@@ -512,35 +512,22 @@ def _after_alias_change(alias: CampaignAlias, *, actor, added: bool, deals: int)
 # --- runs followed by the upload page (the performance import's ImportRun and progress) --------------
 
 
-def deal_run_execute(*, run: ImportRun, stream: BinaryIO | None = None) -> DealImportOutcome:
+def deal_run_execute(
+    *, run: ImportRun, stream: BinaryIO | None = None, campaign_column: str | None = None
+) -> DealImportOutcome:
     """Import the run's deals file (or `stream`), keeping the run's status and progress up to date."""
-    run.status, run.heartbeat_at = ImportRun.Status.RUNNING, timezone.now()
-    ImportRun.objects.filter(pk=run.pk).update(status=run.status, heartbeat_at=run.heartbeat_at)
-    try:
-        with contextlib.ExitStack() as stack:
-            if stream is None:
-                stream = stack.enter_context(open(run.stored_path, "rb"))  # noqa: SIM115 (closed by the stack)
-            outcome = import_deals(
-                stream=stream,
-                filename=run.filename,
-                actor=run.uploaded_by,
-                dry_run=run.dry_run,
-                run=run,
-                size_bytes=run.size_bytes,
-                on_progress=lambda bytes_read, rows_read: importing._report_progress(run.pk, bytes_read, rows_read),
-            )
-    except OSError as exc:
-        outcome = DealImportOutcome(
-            filename=run.filename, dry_run=run.dry_run, problems=[f"file: cannot be read ({exc.strerror})"]
-        )
-        outcome.problem_count = 1
-    except Exception:
-        failed = DealImportOutcome(filename=run.filename, dry_run=run.dry_run, problem_count=1)
-        failed.problems = ["import: stopped unexpectedly"]
-        importing._finish_run(run, failed)
-        importing.forget_progress(run.pk)
-        raise
-    if not outcome.ok or run.dry_run:
-        importing._finish_run(run, outcome)
-    importing.forget_progress(run.pk)
-    return outcome
+    return importing.run_execute(
+        run,
+        stream,
+        lambda stream, on_progress: import_deals(
+            stream=stream,
+            filename=run.filename,
+            actor=run.uploaded_by,
+            dry_run=run.dry_run,
+            run=run,
+            size_bytes=run.size_bytes,
+            campaign_column=campaign_column,
+            on_progress=on_progress,
+        ),
+        outcome_type=DealImportOutcome,
+    )

@@ -107,21 +107,23 @@ def month_to_date(*, today: dt.date, campaign_ids: Iterable[int] | None = None) 
     rows = DailyMetric.objects.filter(date__gte=first, date__lte=today)
     if campaign_ids is not None:
         rows = rows.filter(campaign_id__in=list(campaign_ids))
-    both = Q(spend__isnull=False, daily_budget__isnull=False, daily_budget__gt=0)
-    totals = (
-        rows.values("campaign_id")
-        .annotate(
-            month_spend=Sum("spend"),
-            through=Max("date", filter=Q(spend__isnull=False)),
-            paired_spend=Sum("spend", filter=both),
-            paired_budget=Sum("daily_budget", filter=both),
-        )
-        .order_by()
-    )
-    return {row["campaign_id"]: _month(row) for row in totals}
+    totals = rows.values("campaign_id").annotate(**MONTH_SUMS).order_by()
+    return {row["campaign_id"]: month_of(row) for row in totals}
 
 
-def _month(row: dict) -> MonthToDate:
+# A month's rows summed (per campaign, or per group of campaigns): its spend, the last day with spend, and the
+# spend and budget of the days that carry both, whose ratio is the share of its budget it spends.
+_BOTH = Q(spend__isnull=False, daily_budget__isnull=False, daily_budget__gt=0)
+MONTH_SUMS = {
+    "month_spend": Sum("spend"),
+    "through": Max("date", filter=Q(spend__isnull=False)),
+    "paired_spend": Sum("spend", filter=_BOTH),
+    "paired_budget": Sum("daily_budget", filter=_BOTH),
+}
+
+
+def month_of(row: dict) -> MonthToDate:
+    """A row of MONTH_SUMS as spend this month, through which day, and the share of its budget it spends."""
     paired_budget = float(row["paired_budget"] or 0)
     share = float(row["paired_spend"] or 0) / paired_budget if paired_budget > 0 else 1.0
     return MonthToDate(spend=float(row["month_spend"] or 0), through=row["through"], spend_share=share)

@@ -892,6 +892,7 @@ def import_run_create(
     dry_run: bool = False,
     stored_path: str = "",
     create_campaigns: bool = False,
+    kind: str = "performance",
 ):
     return ImportRun.objects.create(
         filename=Path(filename).name[:255] or "upload.csv",
@@ -900,34 +901,56 @@ def import_run_create(
         dry_run=dry_run,
         stored_path=stored_path,
         create_campaigns=create_campaigns,
+        kind=kind,
     )
 
 
 def import_run_execute(
     *, run: ImportRun, stream: BinaryIO | None = None, create_campaigns: bool = False
 ) -> ImportOutcome:
-    """Import the run's file (or `stream`), keeping the run's status, progress and problems up to date."""
+    """Import the run's performance file (or `stream`), keeping the run's status, progress and problems up to date."""
+    return run_execute(
+        run,
+        stream,
+        lambda stream, on_progress: import_performance(
+            stream=stream,
+            filename=run.filename,
+            actor=run.uploaded_by,
+            dry_run=run.dry_run,
+            run=run,
+            size_bytes=run.size_bytes,
+            on_progress=on_progress,
+            create_campaigns=create_campaigns,
+        ),
+    )
+
+
+def run_execute(
+    run: ImportRun,
+    stream: BinaryIO | None,
+    do_import: Callable[[BinaryIO, Callable[[int, int], None]], ImportOutcome],
+    *,
+    outcome_type: type[ImportOutcome] = ImportOutcome,
+) -> ImportOutcome:
+    """Run `do_import(stream, on_progress)` for an upload's run (of any kind of file): the run is marked running,
+    its progress published, a file that cannot be read or an import that crashes recorded as a failure (a crash
+    is raised again), and a refused or dry run finished here (a written one finishes in its follow-ups)."""
+
+    def failed(problem: Problem) -> ImportOutcome:
+        return outcome_type(filename=run.filename, dry_run=run.dry_run, problems=[str(problem)], problem_count=1)
+
     run.status, run.heartbeat_at = ImportRun.Status.RUNNING, timezone.now()
     ImportRun.objects.filter(pk=run.pk).update(status=run.status, heartbeat_at=run.heartbeat_at)
     try:
         with contextlib.ExitStack() as stack:
             if stream is None:
                 stream = stack.enter_context(Path(run.stored_path).open("rb"))
-            outcome = import_performance(
-                stream=stream,
-                filename=run.filename,
-                actor=run.uploaded_by,
-                dry_run=run.dry_run,
-                run=run,
-                size_bytes=run.size_bytes,
-                on_progress=lambda bytes_read, rows_read: _report_progress(run.pk, bytes_read, rows_read),
-                create_campaigns=create_campaigns,
-            )
+            outcome = do_import(stream, lambda bytes_read, rows_read: _report_progress(run.pk, bytes_read, rows_read))
     except OSError as exc:
-        outcome = _failed(run, Problem(0, "file", run.stored_path, f"cannot be read ({exc.strerror})"))
+        outcome = failed(Problem(0, "file", run.stored_path, f"cannot be read ({exc.strerror})"))
     except Exception as exc:
         # The transaction rolled back; the run must not look busy forever. The error still reaches the logs.
-        _finish_run(run, _failed(run, Problem(0, "import", type(exc).__name__, "stopped unexpectedly")))
+        _finish_run(run, failed(Problem(0, "import", type(exc).__name__, "stopped unexpectedly")))
         forget_progress(run.pk)
         raise
     if not outcome.ok or run.dry_run:
@@ -941,10 +964,6 @@ def _report_progress(run_id: int, bytes_read: int, rows_read: int) -> None:
     # Inside the import's transaction: others see it only at the end, but the row stays locked meanwhile,
     # which is what tells the stuck-work sweep (decisions/sweeping.py) that this import is alive.
     ImportRun.objects.filter(pk=run_id).update(heartbeat_at=timezone.now())
-
-
-def _failed(run: ImportRun, problem: Problem) -> ImportOutcome:
-    return ImportOutcome(filename=run.filename, dry_run=run.dry_run, problems=[str(problem)], problem_count=1)
 
 
 # Inside the import's transaction an update of the run would stay invisible to the polling page until

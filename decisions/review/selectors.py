@@ -256,17 +256,11 @@ def _add_others_month(facts: dict[str, CampaignFacts], *, today: dt.date, touche
     """The other campaigns' spend this month, summed by the same groups, for monthly budgets: a paused
     campaign spent before it was paused, so its month counts (under a key of its own, with no budget)."""
     first = today.replace(day=1)
-    both = Q(spend__isnull=False, daily_budget__isnull=False, daily_budget__gt=0)
     months = (
         DailyMetric.objects.filter(date__gte=first, date__lte=today, campaign__archived_at__isnull=True)
         .exclude(campaign__external_id__in=touched)
         .values("campaign__channel", "campaign__tags", "campaign__status")
-        .annotate(
-            month_spend=Sum("spend"),
-            through=Max("date", filter=Q(spend__isnull=False)),
-            paired_spend=Sum("spend", filter=both),
-            paired_budget=Sum("daily_budget", filter=both),
-        )
+        .annotate(**delivery.MONTH_SUMS)
         .order_by()
     )
     for group in months:
@@ -281,11 +275,8 @@ def _add_others_month(facts: dict[str, CampaignFacts], *, today: dt.date, touche
             daily_budget=0.0,
             status=Campaign.Status.PAUSED if paused else Campaign.Status.ACTIVE,
         )
-        paired_budget = float(group["paired_budget"] or 0)
-        share = float(group["paired_spend"] or 0) / paired_budget if paired_budget > 0 else 1.0
-        facts[key] = replace(
-            base, month_spend=float(group["month_spend"] or 0), spend_through=group["through"], spend_share=share
-        )
+        month = delivery.month_of(group)
+        facts[key] = replace(base, month_spend=month.spend, spend_through=month.through, spend_share=month.spend_share)
 
 
 # Keys of the summed "other campaigns" entries of facts_for_change: external ids never contain a NUL.

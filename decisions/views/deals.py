@@ -59,12 +59,10 @@ def deals_import(request: HttpRequest) -> HttpResponse:
     campaign_column = request.POST.get("campaign_column", "").strip() or None
     if upload.size <= settings.IMPORT_INLINE_MAX_BYTES:
         run = importing.import_run_create(
-            filename=upload.name, size_bytes=upload.size, actor=request.user, dry_run=dry_run
+            filename=upload.name, size_bytes=upload.size, actor=request.user, dry_run=dry_run, kind="deals"
         )
-        ImportRun.objects.filter(pk=run.pk).update(kind="deals")
-        run.kind = "deals"
         with upload.open("rb") as stream:
-            _execute(run, stream, campaign_column)
+            deal_figures.deal_run_execute(run=run, stream=stream, campaign_column=campaign_column)
         return redirect("decisions:deal-import-run", pk=run.pk)
     if campaign_column:
         # The background import reads the export's own columns; a chosen one travels only inline.
@@ -80,24 +78,6 @@ def deals_import(request: HttpRequest) -> HttpResponse:
     return redirect("decisions:deal-import-run", pk=run.pk)
 
 
-def _execute(run: ImportRun, stream, campaign_column: str | None) -> None:
-    if campaign_column is None:
-        deal_figures.deal_run_execute(run=run, stream=stream)
-        return
-    # The command's --campaign-column, for an upload: the same service with the column named.
-    outcome = deal_figures.import_deals(
-        stream=stream,
-        filename=run.filename,
-        actor=run.uploaded_by,
-        dry_run=run.dry_run,
-        run=run,
-        size_bytes=run.size_bytes,
-        campaign_column=campaign_column,
-    )
-    if not outcome.ok or run.dry_run:
-        importing._finish_run(run, outcome)
-
-
 def _queue_large_upload(upload, *, actor, dry_run: bool):
     folder = Path(settings.MEDIA_ROOT) / "imports"
     folder.mkdir(parents=True, exist_ok=True)
@@ -107,9 +87,13 @@ def _queue_large_upload(upload, *, actor, dry_run: bool):
             out.write(chunk)
     with transaction.atomic():
         run = importing.import_run_create(
-            filename=upload.name, size_bytes=upload.size, actor=actor, dry_run=dry_run, stored_path=str(stored)
+            filename=upload.name,
+            size_bytes=upload.size,
+            actor=actor,
+            dry_run=dry_run,
+            stored_path=str(stored),
+            kind="deals",
         )
-        ImportRun.objects.filter(pk=run.pk).update(kind="deals")
         publication = queue_after_commit(import_deals_file, run.pk)
     return run, publication
 
