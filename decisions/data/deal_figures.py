@@ -119,13 +119,13 @@ def import_deals(
     source = DealFile(stream, campaign_column=campaign_column, stage_probabilities=_stage_probabilities())
     outcome = DealImportOutcome(filename=filename, dry_run=dry_run)
     scope = contextlib.nullcontext() if dry_run else transaction.atomic()
-    with contextlib.suppress(importing._RollBack), scope:
+    with contextlib.suppress(importing.RollBack), scope:
         _stream_deals(source, outcome=outcome, dry_run=dry_run, on_progress=on_progress)
         if not outcome.ok or dry_run:
-            raise importing._RollBack
+            raise importing.RollBack
         outcome.derived = deal_figures_derive()
         run = run or ImportRun(filename=filename, size_bytes=size_bytes, uploaded_by=actor, kind="deals")
-        run = importing._finish_run(run, outcome)
+        run = importing.finish_run(run, outcome)
         audit_events.deals_imported(
             actor=actor,
             label=label,
@@ -136,7 +136,7 @@ def import_deals(
             bytes_read=outcome.bytes_read,
         )
         if follow_ups:  # off for the demo seeder, which fills an empty database: nothing to refresh yet
-            importing._queue_follow_ups()
+            importing.queue_follow_ups()
     return outcome
 
 
@@ -247,7 +247,7 @@ def _stream_deals(source: DealFile, *, outcome: DealImportOutcome, dry_run: bool
         if len(batch) >= BATCH_ROWS:
             writer.write(batch)
             batch = []
-            importing._forget_debug_queries()
+            importing.forget_debug_queries()
         if on_progress is not None and source.rows_read - reported_at >= BATCH_ROWS:
             reported_at = source.rows_read
             on_progress(source.bytes_read, source.rows_read)
@@ -374,7 +374,7 @@ def _execute_in_batches(sql: Callable[[int], str], rows: list[tuple]) -> None:
         for start in range(0, len(rows), UPDATE_BATCH):
             chunk = rows[start : start + UPDATE_BATCH]
             cursor.execute(sql(len(chunk)), [value for row in chunk for value in row])
-            importing._forget_debug_queries()
+            importing.forget_debug_queries()
 
 
 def _placeholders(width: int, count: int) -> str:
@@ -505,7 +505,7 @@ def campaign_alias_remove(*, alias_id: int, actor) -> CampaignAlias:
 def _after_alias_change(alias: CampaignAlias, *, actor, added: bool, deals: int) -> None:
     if deals:
         deal_figures_derive()
-        importing._queue_follow_ups()
+        importing.queue_follow_ups()
     audit_events.campaign_alias_changed(alias=alias, actor=actor, added=added, deals=deals)
 
 

@@ -337,7 +337,7 @@ class DealFile(importing.PerformanceFile):
         if self._days[0] <= day <= self._days[1]:
             return  # the bounds are read once per file; a refusal's words are the performance import's
         try:
-            importing._plausible_day(day)
+            importing.plausible_day(day)
         except ValueError as exc:
             self.problem(line, self.labels[name], day.isoformat(), str(exc))
 

@@ -198,7 +198,7 @@ def parse_status(text: str) -> bool | None:
 
 
 def parse_date(text: str) -> dt.date:
-    return _plausible_day(_calendar_date(text))
+    return plausible_day(_calendar_date(text))
 
 
 def _calendar_date(text: str) -> dt.date:
@@ -212,7 +212,7 @@ def _calendar_date(text: str) -> dt.date:
     raise ValueError("not a date (expected YYYY-MM-DD)")
 
 
-def _plausible_day(day: dt.date) -> dt.date:
+def plausible_day(day: dt.date) -> dt.date:
     """Figures are for days that have happened (tomorrow allows for a platform a time zone ahead) and not
     before the earliest year: one row dated 9999-12-31 would otherwise move the engine's window there."""
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
@@ -745,7 +745,7 @@ class ImportOutcome:
         return self.problems + ([f"... and {hidden} more problems not listed"] if hidden else [])
 
 
-class _RollBack(Exception):
+class RollBack(Exception):
     pass
 
 
@@ -780,8 +780,8 @@ def import_performance(
                 source, dry_run=dry_run, outcome=outcome, on_progress=on_progress, create_campaigns=create_campaigns
             )
             if not outcome.ok or dry_run:
-                raise _RollBack
-            run = _finish_run(run or ImportRun(filename=filename, size_bytes=size_bytes, uploaded_by=actor), outcome)
+                raise RollBack
+            run = finish_run(run or ImportRun(filename=filename, size_bytes=size_bytes, uploaded_by=actor), outcome)
             audit_events.data_imported(
                 actor=actor,
                 label=label,
@@ -795,13 +795,13 @@ def import_performance(
                 bytes_read=outcome.bytes_read,
                 rows_read=outcome.rows_read,
             )
-            _queue_follow_ups()
-    except _RollBack:
+            queue_follow_ups()
+    except RollBack:
         pass
     return outcome
 
 
-def _queue_follow_ups() -> None:
+def queue_follow_ups() -> None:
     """New days may complete an outcome's window and change budgets and evidence behind the queue's verdicts."""
     # Imported here: the tasks pull in the engine (numpy, scikit-learn), over a second that
     # `manage.py import_performance` would otherwise spend before reading its first row.
@@ -835,7 +835,7 @@ def _stream_into_database(
         if len(batch) >= BATCH_ROWS:
             writer.write(batch, source.warn)
             batch = []
-            _forget_debug_queries()
+            forget_debug_queries()
         if on_progress is not None and source.rows_read - reported_at >= BATCH_ROWS:
             reported_at = source.rows_read
             on_progress(source.bytes_read, source.rows_read)
@@ -861,14 +861,14 @@ def _stream_into_database(
         outcome.warnings = writer.unmatched_warnings() + source.warnings + writer.plausibility.warnings()
 
 
-def _forget_debug_queries() -> None:
+def forget_debug_queries() -> None:
     # With DEBUG on, Django keeps the SQL of recent queries; bulk inserts would make memory grow with
     # the file. Query-capturing tests set force_debug_cursor and keep their log.
     if settings.DEBUG and not connection.force_debug_cursor:
         connection.queries_log.clear()
 
 
-def _finish_run(run: ImportRun, outcome: ImportOutcome) -> ImportRun:
+def finish_run(run: ImportRun, outcome: ImportOutcome) -> ImportRun:
     run.status = ImportRun.Status.SUCCEEDED if outcome.ok else ImportRun.Status.FAILED
     run.bytes_read = outcome.bytes_read
     run.rows_read = outcome.rows_read
@@ -950,11 +950,11 @@ def run_execute(
         outcome = failed(Problem(0, "file", run.stored_path, f"cannot be read ({exc.strerror})"))
     except Exception as exc:
         # The transaction rolled back; the run must not look busy forever. The error still reaches the logs.
-        _finish_run(run, failed(Problem(0, "import", type(exc).__name__, "stopped unexpectedly")))
+        finish_run(run, failed(Problem(0, "import", type(exc).__name__, "stopped unexpectedly")))
         forget_progress(run.pk)
         raise
     if not outcome.ok or run.dry_run:
-        _finish_run(run, outcome)
+        finish_run(run, outcome)
     forget_progress(run.pk)
     return outcome
 
