@@ -19,10 +19,11 @@ $(VENV)/.test-installed: $(VENV)/.installed requirements-test.txt
 	touch $@
 
 ## run: set up, migrate, load demo data up to yesterday into an empty database (with proposals, and a few
-## decisions made two weeks ago with their outcomes since), print the demo logins, serve on 127.0.0.1:8000
+## decisions made two weeks ago with their outcomes since), print the demo logins, serve on 127.0.0.1:8000;
+## `make run MIX=1` also loads the channel mix world (weekly totals; see README "Channel mix")
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py seed_demo --if-empty $(if $(MIX),--mix,)
 	$(PY) manage.py demo_outcomes --if-no-outcomes
 	$(PY) manage.py generate_proposals
 	@echo "Waypoint on Django's development server: for trying it, not for production (see README \"Production stack\")."
@@ -51,7 +52,11 @@ benchmarks: $(VENV)/.test-installed
 	$(PY) benchmarks/engine_speed.py
 	$(PY) -m benchmarks.engine_quality
 	$(PY) -m benchmarks.pacing_benchmark
+	$(PY) -m benchmarks.mix_benchmark
+	$(PY) -m benchmarks.clv_benchmark
 	$(PY) benchmarks/deal_import_benchmark.py
+	$(PY) -m benchmarks.uplift_benchmark
+	$(PY) -m benchmarks.data_health_benchmark
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts

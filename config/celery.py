@@ -9,7 +9,10 @@ app = Celery("waypoint")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Each step of decisions/ keeps its tasks beside the code it drives (decisions/<step>/tasks.py).
 app.autodiscover_tasks(
-    [f"decisions.{step}" for step in ("data", "generation", "review", "delivery", "outcomes", "learning", "audit")]
+    [
+        f"decisions.{step}"
+        for step in ("data", "generation", "review", "delivery", "outcomes", "learning", "audit", "experiments")
+    ]
 )
 app.autodiscover_tasks(["decisions.reports"], related_name="email")
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from decisions.review import kinds
 from objectives.models import Guardrail, ImmutableRowError, Objective
@@ -83,6 +84,9 @@ class DailyMetric(models.Model):
     lost_is_rank = models.FloatField(null=True, blank=True)
     # The platform's own verdict that day (Google Ads' status "Limited by budget"); NULL = not reported.
     limited_by_budget = models.BooleanField(null=True, blank=True)
+    # Predicted lifetime value of the customers the campaign acquired that day (first purchases naming it),
+    # derived from the imported transactions (decisions/data/transactions.py); NULL outside their span.
+    customer_lifetime_value = models.DecimalField(**MONEY, null=True, blank=True)
 
     class Meta:
         ordering = ["campaign", "date"]
@@ -133,12 +137,27 @@ class ImportRun(models.Model):
     create_campaigns = models.BooleanField(default=False)
     # Which importer reads the file: daily performance, or a CRM deals export (decisions/data/deal_figures.py).
     kind = models.CharField(
-        max_length=16, choices=[("performance", "Performance"), ("deals", "Deals")], default="performance"
+        max_length=16,
+        choices=[
+            ("performance", "Performance"),
+            ("deals", "Deals"),
+            ("workflows", "Workflows"),
+            ("transactions", "Transactions"),
+            ("experiment", "Experiment"),
+            ("totals", "Totals"),
+        ],
+        default="performance",
     )
     # A worker bumps heartbeat_at as it reads rows; the sweep (decisions/sweeping.py) queues again, once, an
     # import silent too long (requeued_at), and fails it when it stays silent after that.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     requeued_at = models.DateTimeField(null=True, blank=True)
+    # What the import did to rows already stored (data health's "changed history"): how many it changed, the
+    # first and last such day, and the newest day in the file.
+    rows_changed = models.PositiveIntegerField(default=0)
+    changed_first = models.DateField(null=True, blank=True)
+    changed_last = models.DateField(null=True, blank=True)
+    newest_day = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -228,14 +247,68 @@ class DailyTotal(models.Model):
     channel-mix mode's outcome. `source` says which derivation wrote the row, and only it replaces them."""
 
     date = models.DateField()
-    source = models.CharField(max_length=32)  # "deals": derived from unattributed deals
+    source = models.CharField(max_length=32)  # "deals": derived from unattributed deals; "totals": import_totals
     pipeline_value = models.DecimalField(**MONEY, null=True, blank=True)
     closed_revenue = models.DecimalField(**MONEY, null=True, blank=True)
     deals = models.PositiveIntegerField(default=0)
+    # Imported totals (source "totals") only: leads, the period the row covers from `date` (1 = a day, 7 = the
+    # week starting that day), and the control variables by the file's own column names ({"demand": 1.2}). A JSON
+    # column rather than a table: controls are named freely by each team, read only together, a row at a time, by
+    # the mix model, and never filtered or joined on; one row per date keeps the upsert by date one statement.
+    leads = models.FloatField(null=True, blank=True)
+    period_days = models.PositiveSmallIntegerField(default=1)
+    controls = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["date", "source"]
         constraints = [models.UniqueConstraint(fields=["date", "source"], name="one_daily_total_per_source")]
+
+
+class Transaction(models.Model):
+    """One purchase by one customer (decisions/data/transactions.py); `campaign_ref` is the acquiring campaign's
+    id as the file wrote it, `campaign` the campaign it names (NULL when none matches)."""
+
+    customer_id = models.CharField(max_length=128)
+    date = models.DateField()
+    amount = models.DecimalField(**MONEY)
+    campaign_ref = models.CharField(max_length=64, blank=True)
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["customer_id", "date", "pk"]
+        indexes = [models.Index(fields=["date"]), models.Index(fields=["customer_id", "date"])]
+        constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="transaction_amount_not_negative")]
+
+
+class LifetimeValueFit(models.Model):
+    """One fit of the lifetime value model over the stored transactions: what the objective's figures rest on."""
+
+    fitted_at = models.DateTimeField(default=timezone.now)
+    as_of = models.DateField(null=True, blank=True)
+    lifetime_days = models.PositiveIntegerField()
+    customers = models.PositiveIntegerField(default=0)
+    acquired = models.PositiveIntegerField(default=0)  # customers whose first purchase names a known campaign
+    transactions = models.PositiveIntegerField(default=0)
+    params = models.JSONField(default=dict, blank=True)  # BG/NBD r, alpha, a, b; Gamma-Gamma p, q, gamma
+    mean_value = models.FloatField(null=True, blank=True)  # a customer's mean lifetime value
+    error = models.TextField(blank=True)  # why no model could be fitted
+
+    class Meta:
+        ordering = ["-fitted_at", "-pk"]
+
+
+class DataHealthCheck(models.Model):
+    """One data-health check over the imported data (decisions/data/health.py): its findings, as
+    decisions.engine.data_health.Finding.to_dict(). The newest one is what the engine and the pages read."""
+
+    checked_at = models.DateTimeField(default=timezone.now, db_index=True)
+    trigger = models.CharField(max_length=64, blank=True)  # "performance import", "deals import", "on demand", …
+    window_end = models.DateField(null=True, blank=True)
+    metric = models.CharField(max_length=32, blank=True)  # the objective metric the campaign checks read
+    findings = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-checked_at", "-pk"]
 
 
 class GenerationRun(models.Model):
@@ -574,3 +647,117 @@ class AcceptanceModel(models.Model):
 
     class Meta:
         ordering = ["-fitted_at"]
+
+
+class Workflow(models.Model):
+    """One automation workflow (a HubSpot workflow, a Marketo smart campaign, a Braze canvas) as its latest
+    inventory export described it, upserted by (platform, workflow_id). A retire_workflow proposal moves its
+    status; the ledger writes it (decisions/targets.py)."""
+
+    class Status(models.TextChoices):
+        ENABLED = "enabled", "Enabled"
+        DISABLED = "disabled", "Disabled"
+        DRAFT = "draft", "Draft"
+        RETIRED = "retired", "Retired"
+
+    platform = models.CharField(max_length=32)
+    workflow_id = models.CharField(max_length=64, help_text="The platform's id of the workflow.")
+    name = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ENABLED)
+    created_at = models.DateTimeField(null=True, blank=True)  # on the platform
+    updated_at = models.DateTimeField(null=True, blank=True)  # on the platform
+    last_triggered_at = models.DateTimeField(null=True, blank=True)  # NULL = never fired (when activity_known)
+    # False when the export does not say when a workflow fires (Marketo's smart campaign list): never judged stale.
+    activity_known = models.BooleanField(default=True)
+    enrolled_90d = models.PositiveIntegerField(null=True, blank=True)  # NULL = the export does not say
+    used_by = models.JSONField(default=list, blank=True)  # ids (same platform) of workflows that rely on this one
+    tags = models.JSONField(default=list, blank=True)
+    # What starts it and what it aims at, where the export says: near-duplicates share both.
+    trigger = models.CharField(max_length=255, blank=True)
+    goal = models.CharField(max_length=255, blank=True)
+    raw = models.JSONField(default=dict, blank=True)  # the export's own record, for what we do not model
+    imported_at = models.DateTimeField(auto_now=True)
+    # When Waypoint retired it (the ledger), so the page can count retirements over time.
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["platform", "name", "workflow_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "workflow_id"], name="one_workflow_per_platform_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.workflow_id
+
+
+class WorkflowAuditSetting(models.Model):
+    """The workflow audit's threshold, one row, changed by a guardrail admin (audited)."""
+
+    stale_after_days = models.PositiveIntegerField(default=90)
+    changed_at = models.DateTimeField(auto_now=True)
+
+
+# --- randomised tests at customer level (decisions/data/experiments.py, decisions/engine/uplift.py) ---
+
+
+class Experiment(models.Model):
+    """A randomised test: each customer was given one arm (an action, or the control) at random. `analysis` is
+    the last uplift analysis (decisions/experiments/analysing.py), `balance` the check of the randomisation."""
+
+    name = models.CharField(max_length=120, unique=True)
+    control_arm = models.CharField(max_length=64)
+    outcomes = models.JSONField(default=list)  # the outcome columns the file had (objective metrics)
+    attributes = models.JSONField(default=dict)  # attribute → "number" or "category", in the file's order
+    arm_sizes = models.JSONField(default=dict)  # arm → customers
+    customers = models.PositiveIntegerField(default=0)
+    import_run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    balance = models.JSONField(null=True, blank=True)
+    analysis = models.JSONField(null=True, blank=True)
+    analysis_error = models.TextField(blank=True)
+    analysed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExperimentAction(models.Model):
+    """One arm as marketers know it: a name and, optionally, its copy (subject line, message). `revision` makes
+    an edit from a stale page a conflict instead of a silent overwrite."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="actions")
+    arm = models.CharField(max_length=64)  # the file's value
+    name = models.CharField(max_length=120)
+    subject_line = models.CharField(max_length=200, blank=True)
+    message = models.TextField(blank=True)
+    revision = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["experiment", "arm"]
+        constraints = [models.UniqueConstraint(fields=["experiment", "arm"], name="one_action_per_experiment_arm")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExperimentCustomer(models.Model):
+    """One customer of a test: the arm they were given, their outcomes (NULL: the file had no such column) and
+    their attributes (name → number or category, None when empty)."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="rows")
+    customer_id = models.CharField(max_length=128, blank=True)
+    arm = models.CharField(max_length=64)
+    closed_revenue = models.FloatField(null=True, blank=True)
+    pipeline_value = models.FloatField(null=True, blank=True)
+    leads = models.FloatField(null=True, blank=True)
+    attributes = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["experiment", "pk"]

@@ -97,7 +97,9 @@ def stuck_work_sweep(*, now: dt.datetime | None = None) -> Swept:
 
 
 def _requeue_or_fail(work, *, now: dt.datetime, requeued: list[int], failed: list[int]) -> None:
-    if work.requeued_at is None:
+    # An experiment upload is imported within its request and its file is not kept: nothing to queue again.
+    may_requeue = not (isinstance(work, ImportRun) and work.kind == "experiment")
+    if work.requeued_at is None and may_requeue:
         if _requeue(work, now=now):
             requeued.append(work.pk)
     elif work_fail(work, reason=silence_reason(work), now=now):
@@ -130,6 +132,10 @@ def _task_of(work) -> tuple:
 
     if work.kind == "deals":
         return import_deals_file, (work.pk,)
+    if work.kind == "transactions":
+        from decisions.data.tasks import import_transactions_file
+
+        return import_transactions_file, (work.pk,)
     return import_performance_file, (work.pk, work.create_campaigns)
 
 

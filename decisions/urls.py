@@ -4,8 +4,11 @@ from decisions.views import (
     autoapproval,
     campaign,
     deals,
+    experiments,
+    health,
     history,
     imports,
+    mix,
     pacing,
     pages,
     proposal,
@@ -13,6 +16,8 @@ from decisions.views import (
     reports,
     review,
     runs,
+    transactions,
+    workflows,
 )
 
 app_name = "decisions"
@@ -36,6 +41,7 @@ urlpatterns = [
     path("reports/subscription/", reports.report_subscription, name="report-subscription"),
     path("reports/unsubscribe/<str:token>/", reports.report_unsubscribe, name="report-unsubscribe"),
     path("data/", pages.data, name="data"),
+    path("data/rows/", health.data_rows, name="data-rows"),
     path("data/campaigns/<int:pk>/archive/", pages.campaign_archive, name="campaign-archive"),
     path("data/campaigns/<int:pk>/restore/", pages.campaign_restore, name="campaign-restore"),
     # A campaign's changes over its spend and objective (decisions/views/campaign.py); ids may hold any character.
@@ -44,6 +50,8 @@ urlpatterns = [
     path("auto-approval/update/", autoapproval.auto_approval_update, name="auto-approval-update"),
     path("auto-approval/stop/", autoapproval.auto_approval_stop, name="auto-approval-stop"),
     path("pacing/", pacing.pacing_page, name="pacing"),
+    path("mix/", mix.mix_page, name="mix"),
+    path("data/totals/import/", mix.totals_import, name="totals-import"),
     path("runs/", runs.run_list, name="runs"),
     path("runs/generate/", runs.run_generate, name="run-generate"),
     path("runs/<int:pk>/", runs.run_detail, name="run"),
@@ -51,6 +59,17 @@ urlpatterns = [
     path("data/import/", imports.import_form, name="import"),
     path("data/imports/<int:pk>/", imports.import_run, name="import-run"),
     # --- end data import ---
+    # --- customer transactions (decisions/views/transactions.py) ---
+    path("data/transactions/import/", transactions.transactions_import, name="transactions-import"),
+    path("data/transactions/imports/<int:pk>/", transactions.transaction_import_run, name="transaction-import-run"),
+    # --- end customer transactions ---
+    # --- experiments (decisions/views/experiments.py) ---
+    path("experiments/", experiments.experiment_list, name="experiments"),
+    path("experiments/import/", experiments.experiment_import_upload, name="experiment-import"),
+    path("experiments/imports/<int:pk>/", experiments.experiment_import_run, name="experiment-import-run"),
+    path("experiments/<int:pk>/", experiments.experiment_detail, name="experiment"),
+    path("experiments/actions/<int:pk>/", experiments.experiment_action_update, name="experiment-action"),
+    # --- end experiments ---
     # --- CRM deals (decisions/views/deals.py) ---
     path("data/deals/", deals.deals, name="deals"),
     path("data/deals/import/", deals.deals_import, name="deals-import"),
@@ -58,4 +77,10 @@ urlpatterns = [
     path("data/deals/aliases/", deals.alias_add, name="alias-add"),
     path("data/deals/aliases/<int:pk>/remove/", deals.alias_remove, name="alias-remove"),
     # --- end CRM deals ---
+    # --- workflow audit (decisions/views/workflows.py) ---
+    path("workflows/", workflows.workflows, name="workflows"),
+    path("workflows/import/", workflows.workflows_import, name="workflows-import"),
+    path("workflows/audit/", workflows.workflows_audit, name="workflows-audit"),
+    path("workflows/threshold/", workflows.workflows_threshold, name="workflows-threshold"),
+    # --- end workflow audit ---
 ]

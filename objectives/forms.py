@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 
 from objectives import guardrails, policy, services
 from objectives.guardrails import KnownCampaigns, scopes
-from objectives.models import VANITY_METRICS, Guardrail, Metric, Severity
+from objectives.models import VANITY_METRICS, Attribution, Guardrail, Metric, Severity
 
 REASON_HELP = "Required for every change; kept with the version and in the audit log."
 
@@ -279,6 +279,13 @@ class ObjectiveForm(forms.Form):
         label="Horizon (days)",
         help_text="How far ahead an expected impact is judged.",
     )
+    attribution = forms.ChoiceField(
+        choices=Attribution.choices,
+        initial=Attribution.CAMPAIGN,
+        widget=forms.RadioSelect,
+        label="Attribution",
+        required=False,
+    )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text=REASON_HELP)
     # The second step of choosing a vanity metric: the metric the admin confirmed, carried by the confirm button.
     confirm_vanity = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -301,7 +308,11 @@ class ObjectiveForm(forms.Form):
     def initial_for(cls, objective) -> dict:
         if objective is None:
             return {"metric": Metric.PIPELINE_VALUE, "horizon_days": 7}
-        initial = {"metric": objective.metric, "horizon_days": objective.horizon_days}
+        initial = {
+            "metric": objective.metric,
+            "horizon_days": objective.horizon_days,
+            "attribution": objective.attribution,
+        }
         initial.update({cls.weight_name(key): value for key, value in objective.weights.items()})
         return initial
 
@@ -340,6 +351,8 @@ class ObjectiveForm(forms.Form):
                 self.add_error(self.weight_name(other), "This is already the metric optimised; leave it empty.")
             weights[other.value] = _plain(value)
         self.values = {"metric": metric, "weights": weights, "horizon_days": cleaned["horizon_days"]}
+        if cleaned.get("attribution") == Attribution.MIX:
+            self.values["attribution"] = Attribution.MIX
         try:
             services.validate_objective(**self.values)
         except ValidationError as error:

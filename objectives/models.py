@@ -10,6 +10,7 @@ from objectives import guardrails
 class Metric(models.TextChoices):
     PIPELINE_VALUE = "pipeline_value", "Pipeline value"
     CLOSED_REVENUE = "closed_revenue", "Closed revenue"
+    CUSTOMER_LIFETIME_VALUE = "customer_lifetime_value", "Customer lifetime value"
     LEADS = "leads", "Leads"
     PLATFORM_REVENUE = "platform_revenue", "Platform-reported revenue (ROAS)"
     PLATFORM_CONVERSIONS = "platform_conversions", "Platform-reported conversions"
@@ -21,8 +22,15 @@ class Metric(models.TextChoices):
 VANITY_METRICS = frozenset({Metric.CLICKS, Metric.PLATFORM_CONVERSIONS, Metric.PLATFORM_REVENUE})
 
 
+class Attribution(models.TextChoices):
+    # Per-campaign curves, from each campaign's own outcome; or channel curves from totals (the mix model).
+    CAMPAIGN = "campaign", "Per campaign"
+    MIX = "mix", "Channel mix (from totals)"
+
+
 class Objective(models.Model):
     metric = models.CharField(max_length=32, choices=Metric.choices, default=Metric.PIPELINE_VALUE)
+    attribution = models.CharField(max_length=16, choices=Attribution.choices, default=Attribution.CAMPAIGN)
     # Extra metrics folded into a composite, e.g. {"closed_revenue": 0.5}.
     weights = models.JSONField(default=dict, blank=True)
     horizon_days = models.PositiveIntegerField(default=7)

@@ -22,7 +22,7 @@ from objectives.guardrails import KnownCampaigns, scopes
 from objectives.models import VANITY_METRICS, Guardrail, Metric, Objective
 
 TOP_KEYS = ("objective", "guardrails")
-OBJECTIVE_KEYS = ("metric", "weights", "horizon_days")
+OBJECTIVE_KEYS = ("metric", "weights", "horizon_days", "attribution")
 GUARDRAIL_KEYS = ("name", "kind", "scope", "severity", "params")
 GUARDRAIL_REQUIRED = ("name", "kind", "params")
 
@@ -245,6 +245,9 @@ def _objective(value) -> tuple[dict | None, list[str], list[str]]:
         "weights": value.get("weights", {}),
         "horizon_days": value.get("horizon_days", 7),
     }
+    # "campaign" is the default and, like an absent key, not written back: export → import → export is stable.
+    if value.get("attribution", "campaign") != "campaign":
+        objective["attribution"] = value["attribution"]
     try:
         services.validate_objective(**objective)
     except ValidationError as error:

@@ -108,7 +108,8 @@ def describe_objective(snapshot: dict | None) -> str:
     """Like "Closed revenue + 0.3 × Pipeline value, 14-day horizon"; "none" when no objective is active."""
     if not snapshot:
         return "none"
-    return f"{objective_value_text(snapshot)}, {snapshot.get('horizon_days', '?')}-day horizon"
+    mix = ", channel mix from totals" if snapshot.get("attribution") == "mix" else ""
+    return f"{objective_value_text(snapshot)}, {snapshot.get('horizon_days', '?')}-day horizon{mix}"
 
 
 def objective_changes(before: dict | None, after: dict | None) -> list[str]:
@@ -127,6 +128,8 @@ def objective_changes(before: dict | None, after: dict | None) -> list[str]:
         lines.append(f"weights {_weights_text(before.get('weights'))} → {_weights_text(after.get('weights'))}")
     if before.get("horizon_days") != after.get("horizon_days"):
         lines.append(f"horizon {before.get('horizon_days', '?')} → {after.get('horizon_days', '?')} days")
+    if before.get("attribution", "campaign") != after.get("attribution", "campaign"):
+        lines.append(f"attribution {before.get('attribution', 'campaign')} → {after.get('attribution', 'campaign')}")
     return lines or ["no change"]
 
 

@@ -17,7 +17,7 @@ from decisions.audit import events as audit_events
 from objectives import guardrails as rules
 from objectives import signals
 from objectives.guardrails import KnownCampaigns, scopes
-from objectives.models import AutoApprovalPolicy, Guardrail, GuardrailVersion, Metric, Objective
+from objectives.models import Attribution, AutoApprovalPolicy, Guardrail, GuardrailVersion, Metric, Objective
 
 
 def guardrail_snapshot(guardrail: Guardrail) -> dict:
@@ -35,7 +35,11 @@ def guardrail_snapshot(guardrail: Guardrail) -> dict:
 def objective_snapshot(objective: Objective | None) -> dict:
     if objective is None:
         return {}
-    return {"metric": objective.metric, "weights": objective.weights, "horizon_days": objective.horizon_days}
+    snapshot = {"metric": objective.metric, "weights": objective.weights, "horizon_days": objective.horizon_days}
+    # Named only when it is not the default, so every snapshot and policy file written before it stays the same.
+    if objective.attribution != Attribution.CAMPAIGN:
+        snapshot["attribution"] = objective.attribution
+    return snapshot
 
 
 def validate_guardrail(*, name, kind, scope, severity, params, known: KnownCampaigns | None = None) -> None:
@@ -137,8 +141,11 @@ def guardrail_deactivate(*, guardrail: Guardrail, actor=None, reason: str = "") 
     )
 
 
-def validate_objective(*, metric, weights, horizon_days) -> None:
+def validate_objective(*, metric, weights, horizon_days, attribution=Attribution.CAMPAIGN) -> None:
     problems: dict[str, list[str]] = {}
+    if attribution not in Attribution.values:
+        shown = f'"{attribution}"' if isinstance(attribution, str) else repr(attribution)
+        problems["attribution"] = [f"unknown attribution {shown}; expected campaign or mix"]
     if metric not in Metric.values:
         shown = f'"{metric}"' if isinstance(metric, str) else repr(metric)
         problems["metric"] = [f"unknown metric {shown}; expected one of {', '.join(Metric.values)}"]
@@ -162,6 +169,7 @@ def objective_set(
     metric: str,
     weights: dict | None = None,
     horizon_days: int = 7,
+    attribution: str = Attribution.CAMPAIGN,
     actor=None,
     reason: str = "",
     restored_from: Objective | None = None,
@@ -171,10 +179,10 @@ def objective_set(
     `restored_from`: the earlier objective this one brings back (objective_restore), named in the audit event.
     """
     weights = weights or {}
-    validate_objective(metric=metric, weights=weights, horizon_days=horizon_days)
+    validate_objective(metric=metric, weights=weights, horizon_days=horizon_days, attribution=attribution)
     current = Objective.objects.select_for_update().filter(is_active=True).first()
-    wanted = {"metric": metric, "weights": weights, "horizon_days": horizon_days}
-    if current is not None and objective_snapshot(current) == wanted:
+    wanted = {"metric": metric, "weights": weights, "horizon_days": horizon_days, "attribution": attribution}
+    if current is not None and objective_snapshot(current) == objective_snapshot(Objective(**wanted)):
         return current
     # The old row stays as history; only one row may be active at a time.
     Objective.objects.filter(is_active=True).update(is_active=False)
@@ -195,6 +203,7 @@ def objective_restore(*, objective: Objective, actor=None, reason: str) -> Objec
         metric=objective.metric,
         weights=objective.weights,
         horizon_days=objective.horizon_days,
+        attribution=objective.attribution,
         actor=actor,
         reason=reason.strip(),
         restored_from=objective,

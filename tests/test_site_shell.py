@@ -14,7 +14,20 @@ from django.views import defaults
 from objectives import services as objective_services
 from tests.factories import guardrail_admin, marketer, viewer
 
-MENU = ["Queue", "History", "Guardrails", "Objectives", "Reports", "Runs", "Pacing", "Data", "Auto-approval"]
+MENU = [
+    "Queue",
+    "History",
+    "Guardrails",
+    "Objectives",
+    "Reports",
+    "Runs",
+    "Pacing",
+    "Mix",
+    "Workflows",
+    "Experiments",
+    "Data",
+    "Auto-approval",
+]
 
 
 def menu_links(html: str) -> list[str]:

@@ -61,6 +61,10 @@ class Action(StrEnum):
     CAMPAIGN_ALIAS_REMOVED = "campaign_alias.removed"
     LEARNING_RETRAINED = "learning.retrained"
     ROLE_GRANTED = "role.granted"
+    EXPERIMENT_IMPORTED = "experiment.imported"  # a randomised test stored (decisions/data/experiments.py)
+    EXPERIMENT_ACTION_CHANGED = "experiment_action.changed"  # an arm's name or copy, set by a marketer
+    WORKFLOWS_IMPORTED = "workflows.imported"  # an automation inventory upserted (decisions/workflows)
+    WORKFLOW_AUDIT_CHANGED = "workflow_audit.changed"  # the days without firing that make a workflow stale
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,10 @@ REGISTRY: dict[Action, Entry] = {
     Action.CAMPAIGN_ALIAS_REMOVED: Entry("Campaign alias removed", wording.campaign_alias_removed),
     Action.LEARNING_RETRAINED: Entry("Acceptance model retrained", wording.learning_retrained),
     Action.ROLE_GRANTED: Entry("Role granted", wording.role_granted),
+    Action.EXPERIMENT_IMPORTED: Entry("Experiment imported", wording.experiment_imported),
+    Action.EXPERIMENT_ACTION_CHANGED: Entry("Experiment action changed", wording.experiment_action_changed),
+    Action.WORKFLOWS_IMPORTED: Entry("Workflows imported", wording.workflows_imported),
+    Action.WORKFLOW_AUDIT_CHANGED: Entry("Workflow audit threshold changed", wording.workflow_audit_changed),
 }
 
 

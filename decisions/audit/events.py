@@ -376,3 +376,62 @@ def campaign_alias_changed(*, alias, actor, added: bool, deals: int) -> AuditEve
         },
         machine_payload={"deals": deals},
     )
+
+
+def experiment_imported(*, experiment, actor, label: str | None, filename: str, import_run: int) -> AuditEvent:
+    return audit.record(
+        action=Action.EXPERIMENT_IMPORTED,
+        actor=actor,
+        label=label,
+        human_payload={
+            "name": experiment.name,
+            "control": experiment.control_arm,
+            "filename": filename,
+            "import_run": import_run,
+        },
+        machine_payload={
+            "customers": experiment.customers,
+            "arm_sizes": experiment.arm_sizes,
+            "outcomes": experiment.outcomes,
+            "attributes": experiment.attributes,
+        },
+    )
+
+
+def experiment_action_changed(*, action, actor, before: dict) -> AuditEvent:
+    """`before`: the action's name, subject line and message before the change; the payloads compare them."""
+    return audit.record(
+        action=Action.EXPERIMENT_ACTION_CHANGED,
+        actor=actor,
+        machine_payload={**before, "arm": action.arm},
+        human_payload={
+            "experiment": action.experiment.name,
+            "arm": action.arm,
+            "name": action.name,
+            "subject_line": action.subject_line,
+            "message": action.message,
+        },
+    )
+
+
+def workflows_imported(
+    *, actor, label: str | None, filename: str, source: str, counts: dict, import_run: int, bytes_read: int
+) -> AuditEvent:
+    """`counts`: workflows read, created, updated, and how many the file lists as enabled."""
+    return audit.record(
+        action=Action.WORKFLOWS_IMPORTED,
+        actor=actor,
+        label=label,
+        human_payload={"filename": filename, "source": source, "import_run": import_run},
+        machine_payload={"bytes": bytes_read, **counts},
+    )
+
+
+def workflow_audit_changed(*, actor, before: int, after: int, reason: str) -> AuditEvent:
+    return audit.record(
+        action=Action.WORKFLOW_AUDIT_CHANGED,
+        actor=actor,
+        human_payload={"stale_after_days": after},
+        machine_payload={"stale_after_days": before},
+        reason=reason,
+    )

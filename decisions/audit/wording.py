@@ -31,7 +31,9 @@ def format_change(
     change went and the machine's beside it: "$143 → $120 (proposed $99.94)"."""
     field = str(change.get("field", ""))
     label = "" if short and field == fields.BUDGET else f" {field_label(field)}"
-    name = campaign_name(change.get("campaign", "?"), names)
+    # A workflow's change names it by id and carries the name it had when proposed.
+    identity = change.get("campaign") or change.get("workflow_id") or "?"
+    name = (names or {}).get(identity) or change.get("name") or identity
     before, machine = field_value(field, change.get("from")), field_value(field, change.get("to"))
     after = machine if chosen is None else field_value(field, chosen.get("to"))
     proposed = f" (proposed {machine})" if after != machine else ""
@@ -446,3 +448,40 @@ def learning_retrained(event: AuditEvent) -> Description:
 def role_granted(event: AuditEvent) -> Description:
     role = str(event.human_payload.get("role", "a role")).replace("_", " ")
     return f"Granted {role} to {event.human_payload.get('user', 'someone')}", []
+
+
+def experiment_imported(event: AuditEvent) -> Description:
+    payload, counts = event.human_payload, event.machine_payload
+    arms = counts.get("arm_sizes") or {}
+    said = ", ".join(f"{arm} {count:,}" for arm, count in arms.items())
+    details = [f"arms: {said}"] if said else []
+    return (
+        f"Imported the experiment {payload.get('name', '?')} from {payload.get('filename') or 'a file'}: "
+        f"{_count(counts.get('customers', 0), 'customer')}, control {payload.get('control', '?')}",
+        details,
+    )
+
+
+def experiment_action_changed(event: AuditEvent) -> Description:
+    before, after = event.machine_payload, event.human_payload
+    lines = [
+        f"{label}: {before.get(key) or '(none)'} → {after.get(key) or '(none)'}"
+        for key, label in (("name", "name"), ("subject_line", "subject line"), ("message", "message"))
+        if before.get(key) != after.get(key)
+    ]
+    return f"Changed the action {after.get('name', '?')} of the experiment {after.get('experiment', '?')}", lines
+
+
+def workflows_imported(event: AuditEvent) -> Description:
+    counts = event.machine_payload
+    filename = event.human_payload.get("filename") or "a workflow export"
+    source = event.human_payload.get("source") or "workflows"
+    workflows = _count(counts.get("workflows", 0), "workflow")
+    said = f"{workflows} ({counts.get('created', 0)} new, {counts.get('updated', 0)} updated)"
+    return f"Imported {said} from {filename} ({source})", []
+
+
+def workflow_audit_changed(event: AuditEvent) -> Description:
+    before = event.machine_payload.get("stale_after_days", "?")
+    after = event.human_payload.get("stale_after_days", "?")
+    return f"Workflow audit: stale after {before} → {after} days without firing", []

@@ -136,7 +136,7 @@ def import_deals(
             bytes_read=outcome.bytes_read,
         )
         if follow_ups:  # off for the demo seeder, which fills an empty database: nothing to refresh yet
-            importing.queue_follow_ups()
+            importing.queue_follow_ups(trigger="deals import")
     return outcome
 
 
@@ -505,7 +505,7 @@ def campaign_alias_remove(*, alias_id: int, actor) -> CampaignAlias:
 def _after_alias_change(alias: CampaignAlias, *, actor, added: bool, deals: int) -> None:
     if deals:
         deal_figures_derive()
-        importing.queue_follow_ups()
+        importing.queue_follow_ups(trigger="deal alias change")
     audit_events.campaign_alias_changed(alias=alias, actor=actor, added=added, deals=deals)
 
 

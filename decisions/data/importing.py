@@ -577,6 +577,47 @@ class _Plausibility:
         return found + ([f"... and {self.hidden} more implausible rows not listed"] if self.hidden else [])
 
 
+class ChangedHistory:
+    """What an import does to rows already stored, for data health: a figure replaced by a different one
+    (filling a blank is not a change). One read of the stored rows per batch, before the upsert."""
+
+    def __init__(self):
+        self.rows_changed = 0
+        self.first_changed: dt.date | None = None
+        self.last_changed: dt.date | None = None
+        self.newest_day: dt.date | None = None
+
+    def compare(self, rows: list[Row], campaign_pks: dict, fields: list[str]) -> None:
+        by_key = {(campaign_pks[row.campaign_id], row.date): row for row in rows}
+        days = [day for _, day in by_key]
+        self.newest_day = max([*days, *([self.newest_day] if self.newest_day else [])])
+        if not fields:
+            return
+        stored = DailyMetric.objects.filter(
+            campaign_id__in={pk for pk, _ in by_key}, date__gte=min(days), date__lte=max(days)
+        ).values_list("campaign_id", "date", *fields)
+        for campaign_pk, day, *old in stored:
+            row = by_key.get((campaign_pk, day))
+            if row is not None and self._differs(row, fields, old):
+                self.rows_changed += 1
+                self.first_changed = min(day, self.first_changed or day)
+                self.last_changed = max(day, self.last_changed or day)
+
+    @staticmethod
+    def _differs(row: Row, fields: list[str], old: list) -> bool:
+        new = {**row.metrics, **row.delivery}
+        for name, before in zip(fields, old, strict=True):
+            after = new.get(name)
+            if before is None or after is None:
+                continue
+            if isinstance(before, bool) or isinstance(after, bool):
+                if bool(before) != bool(after):
+                    return True
+            elif abs(float(before) - float(after)) > 0.005:
+                return True
+        return False
+
+
 class _Writer:
     """Upserts batches of rows; creates unknown campaigns (or skips them, for a metric-only file); remembers
     each campaign's latest attributes; asks the plausibility checks about every row it writes."""
@@ -604,6 +645,7 @@ class _Writer:
         self.rows_written = 0
         self.rows_skipped = 0
         self.campaigns_created = 0
+        self.history = ChangedHistory()
 
     def write(self, batch: list[Row], warn: Callable[[str], None]) -> None:
         unique: dict[tuple[str, dt.date], Row] = {}
@@ -627,6 +669,7 @@ class _Writer:
         self.rows_written += len(kept)
         if self.dry_run or not kept:
             return
+        self.history.compare(kept, self.campaign_pks, self.stored_fields)
         objects = [
             DailyMetric(campaign_id=self.campaign_pks[row.campaign_id], date=row.date, **row.metrics, **row.delivery)
             for row in kept
@@ -725,6 +768,7 @@ class _Writer:
 class ImportOutcome:
     filename: str
     dry_run: bool
+    history: ChangedHistory = field(default_factory=ChangedHistory)
     bytes_read: int = 0
     rows_read: int = 0
     rows_written: int = 0
@@ -801,15 +845,18 @@ def import_performance(
     return outcome
 
 
-def queue_follow_ups() -> None:
-    """New days may complete an outcome's window and change budgets and evidence behind the queue's verdicts."""
+def queue_follow_ups(trigger: str = "performance import") -> None:
+    """New days may complete an outcome's window and change budgets and evidence behind the queue's verdicts;
+    and every import is checked for its data's health."""
     # Imported here: the tasks pull in the engine (numpy, scikit-learn), over a second that
     # `manage.py import_performance` would otherwise spend before reading its first row.
+    from decisions.data.health import data_health_check_on_commit
     from decisions.outcomes.tasks import refresh_outcomes
     from decisions.review.tasks import refresh_pending_verdicts
 
     queue_follow_up_on_commit(refresh_outcomes)
     queue_follow_up_on_commit(refresh_pending_verdicts)
+    data_health_check_on_commit(trigger=trigger)
 
 
 def _stream_into_database(
@@ -847,6 +894,7 @@ def _stream_into_database(
         outcome.rows_skipped = writer.rows_skipped
         outcome.campaigns_created = writer.campaigns_created
         outcome.unmatched = list(writer.unmatched)
+        outcome.history = writer.history
     outcome.bytes_read = source.bytes_read
     outcome.rows_read = source.rows_read
     outcome.columns = list(source.columns)
@@ -876,6 +924,9 @@ def finish_run(run: ImportRun, outcome: ImportOutcome) -> ImportRun:
     run.campaigns_created = outcome.campaigns_created
     run.errors = outcome.problem_lines()
     run.warnings = outcome.warnings
+    history = outcome.history
+    run.rows_changed, run.newest_day = history.rows_changed, history.newest_day
+    run.changed_first, run.changed_last = history.first_changed, history.last_changed
     run.finished_at = timezone.now()
     run.save()
     return run

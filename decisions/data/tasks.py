@@ -27,3 +27,23 @@ def import_deals_file(import_run_id: int) -> str:
         return "skipped"
     deal_figures.deal_run_execute(run=run)
     return run.status
+
+
+@shared_task(name="decisions.tasks.import_transactions_file")
+def import_transactions_file(import_run_id: int) -> str:
+    """Import an uploaded transactions file and fit the lifetime value model; safe to run twice, as above."""
+    from decisions.data import transactions
+
+    run = ImportRun.objects.select_related("uploaded_by").filter(pk=import_run_id).first()
+    if run is None or run.is_finished:
+        return "skipped"
+    transactions.transaction_run_execute(run=run)
+    return run.status
+
+
+@shared_task(name="decisions.tasks.check_data_health")
+def check_data_health(trigger: str = "import") -> int:
+    """After an import commits (or on demand): check the data's health and store the findings."""
+    from decisions.data import health
+
+    return health.data_health_check(trigger=trigger).pk

@@ -62,7 +62,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from decisions import access as roles
-from decisions import audit
+from decisions import audit, targets
 from decisions.audit.actions import Action
 from decisions.delivery import connectors, routing
 from decisions.models import Application, Campaign, Proposal
@@ -208,7 +208,7 @@ def _send_when_current(connector, application: Application) -> dict:
 
 def _refuse_out_of_date(application: Application, *, lock: bool) -> None:
     """A permanent failure when a campaign moved since the approval: the target now means another move."""
-    values = freshness.campaign_values((c["campaign"] for c in application.changes), lock=lock)
+    values = freshness.current_values(application.changes, lock=lock)
     drifts = freshness.drifts(application.changes, values, done_is_fine=True)
     if not drifts:
         return
@@ -257,7 +257,7 @@ def _record_success(claimed: Application, *, deliver: Callable[[], dict]) -> App
             result = deliver()  # a local connector's write; a ConnectorError undoes the whole record
             application = _current(claimed.pk)
             # The cooldown guardrail reads when a change last reached each campaign.
-            campaigns = {change["campaign"] for change in application.changes}
+            campaigns = targets.campaign_ids(application.changes)
             Campaign.objects.filter(external_id__in=campaigns).update(last_changed_at=now)
             if application.direction == APPLY:
                 _mark_applied_when_complete(application.proposal_id)

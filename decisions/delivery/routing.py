@@ -2,7 +2,7 @@
 
 Each platform is reached through its own connector, succeeds or fails on its
 own and is retried on its own, so a change that touches two platforms is two
-rows. A campaign Waypoint does not know (or one with no platform) falls in
+rows. A workflow's change names its platform. A campaign Waypoint does not know (or one with no platform) falls in
 the "" platform, which the default connector serves.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from decisions import targets
 from decisions.delivery import connectors
-from decisions.models import Campaign
 
 
 @dataclass(frozen=True)
@@ -23,10 +23,10 @@ class Route:
 
 def routes(changes: list[dict]) -> list[Route]:
     """The changes grouped by platform, in the order each platform first appears; at least one route."""
-    platforms = _platform_by_campaign({change["campaign"] for change in changes})
+    platforms = targets.platforms(changes)
     by_platform: dict[str, list[dict]] = {}
     for change in changes:
-        by_platform.setdefault(platforms.get(change["campaign"], ""), []).append(change)
+        by_platform.setdefault(platforms.get(targets.ref(change), ""), []).append(change)
     # A decision with nothing to send still gets its row, as it always has:
     # the row is what marks the proposal applied.
     by_platform = by_platform or {"": []}
@@ -34,7 +34,3 @@ def routes(changes: list[dict]) -> list[Route]:
         Route(platform=platform, connector=connectors.name_for_platform(platform), changes=platform_changes)
         for platform, platform_changes in by_platform.items()
     ]
-
-
-def _platform_by_campaign(external_ids: set[str]) -> dict[str, str]:
-    return dict(Campaign.objects.filter(external_id__in=external_ids).values_list("external_id", "platform"))

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import io
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
+import numpy as np
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -21,7 +22,10 @@ from django.utils import timezone
 from decisions import access as roles
 from decisions.audit import events as audit_events
 from decisions.data.deal_figures import import_deals
+from decisions.data.health import data_health_check
+from decisions.data.transactions import import_transactions
 from decisions.demo import deals as demo_deals
+from decisions.demo import transactions as demo_transactions
 from decisions.engine.simulator import SimHistory, World, make_world, simulate_history
 from decisions.models import Campaign, DailyMetric
 from objectives import services as objective_services
@@ -40,6 +44,9 @@ DEMO_USERS = (
 # A few campaigns (mostly search) cannot spend their budget, so the demo shows demand-limited campaigns the
 # engine never raises and a reclaim that moves their unspent budget.
 DEMO_LIMITED_SHARE = 0.15
+# One campaign's tracking tag broke this many days ago (its pipeline reads zero while it spends), so the Data
+# page shows red and the engine shows it leaves that campaign alone.
+DEMO_BROKEN_TAG_DAYS = 10
 
 
 class DemoRefused(Exception):
@@ -74,6 +81,7 @@ def demo_seed(
     seed: int = 1,
     end_date: date | None = None,
     limited_share: float = DEMO_LIMITED_SHARE,
+    broken_tag: bool = False,
 ) -> DemoSeeded:
     started = time.perf_counter()
     existing = Campaign.objects.count()
@@ -86,9 +94,13 @@ def demo_seed(
     # Up to yesterday in Waypoint's time zone: the demo's days are days that have passed.
     end_date = end_date or timezone.localdate() - timedelta(days=1)
     history = simulate_history(world, days=days, end_date=end_date)
+    history = break_one_tracking_tag(world, history) if broken_tag else history
     ids = _create_campaigns(world)
     rows = _create_metrics(world, history, ids)
     _import_demo_deals(world, history, seed)
+    _import_demo_transactions(world, history, seed)
+    # The Data page shows the demo's health from the start (the deals import above skips its follow-ups).
+    data_health_check(trigger="demo data")
     return DemoSeeded(
         world=world,
         campaigns=len(ids),
@@ -100,6 +112,43 @@ def demo_seed(
         guardrails=_create_guardrails(world),
         seconds=time.perf_counter() - started,
     )
+
+
+def broken_tag_campaign(world: World) -> int | None:
+    """The campaign whose tracking the demo breaks: the largest ordinary one (not the first, not brand, not a
+    trap, not demand-limited), so the Data page has a red campaign the engine visibly leaves alone."""
+    ordinary = [
+        i
+        for i, c in enumerate(world.campaigns)
+        if i > 0 and not c.is_trap and c.spend_ceiling is None and "brand" not in c.tags
+    ]
+    return max(ordinary, key=lambda i: world.campaigns[i].daily_budget, default=None)
+
+
+def broken_tag_is_planted(world: World, *, today: date) -> bool:
+    """Whether seed_demo broke the tag: the campaign's stored pipeline is zero on every day it was broken."""
+    i = broken_tag_campaign(world)
+    if i is None:
+        return False
+    since = today - timedelta(days=DEMO_BROKEN_TAG_DAYS)
+    days = DailyMetric.objects.filter(campaign__external_id=world.campaigns[i].external_id, date__gte=since)
+    return days.exists() and not days.filter(pipeline_value__gt=0).exists()
+
+
+def break_one_tracking_tag(world: World, history: SimHistory, *, since: date | None = None) -> SimHistory:
+    """Its pipeline reads zero from `since` (default: the last DEMO_BROKEN_TAG_DAYS days) while it keeps
+    spending: no deals name it. demo_outcomes keeps it broken on the days it simulates again."""
+    i = broken_tag_campaign(world)
+    if since is None:
+        if len(history.dates) <= 2 * DEMO_BROKEN_TAG_DAYS:
+            return history
+        since = history.dates[-DEMO_BROKEN_TAG_DAYS]
+    broken = np.array([day >= since for day in history.dates])
+    if i is None or not broken.any():
+        return history
+    pipeline = history.pipeline_value.copy()
+    pipeline[i, broken] = 0.0
+    return replace(history, pipeline_value=pipeline)
 
 
 def _money(value: float) -> Decimal:
@@ -158,6 +207,20 @@ def _import_demo_deals(world: World, history: SimHistory, seed: int) -> None:
     )
     if not outcome.ok:  # the demo's own file: a problem here is a bug, never the user's
         raise RuntimeError(f"demo deals: {outcome.problem_lines()[:5]}")
+
+
+def _import_demo_transactions(world: World, history: SimHistory, seed: int) -> None:
+    """Customers and their purchases, so customer lifetime value can be chosen as the objective (Objectives page)."""
+    content = demo_transactions.demo_transactions_csv(world, history, seed=seed)
+    outcome = import_transactions(
+        stream=io.BytesIO(content),
+        filename=demo_transactions.FILENAME,
+        size_bytes=len(content),
+        label=SEEDER_LABEL,
+        follow_ups=False,
+    )
+    if not outcome.ok:  # the demo's own file: a problem here is a bug, never the user's
+        raise RuntimeError(f"demo transactions: {outcome.problem_lines()[:5]}")
 
 
 def _delivery_fields(row: dict | None) -> dict:
@@ -247,6 +310,12 @@ def starter_guardrails(world: World) -> list[dict]:
             "kind": "min_evidence",
             "severity": Severity.BLOCK,
             "params": {"days": 28, "conversions": 5},
+        },
+        {
+            "name": "Never retire consent and legal workflows",
+            "kind": "protected_workflows",
+            "severity": Severity.BLOCK,
+            "params": {"tag": "compliance"},
         },
     ]
 

@@ -123,7 +123,7 @@ def move_pct(change: dict) -> float:
     A status change counts as ±100%; a field nobody registered raises
     UnknownField rather than reading as no move at all.
     """
-    return fields.get(change.get("field")).move_pct(change.get("from"), change.get("to"))
+    return fields.of(change).move_pct(change.get("from"), change.get("to"))
 
 
 def failing_counts(verdicts: Iterable[dict]) -> tuple[int, int]:

@@ -87,6 +87,11 @@ def _curves(evidence: dict | None) -> dict[str, dict]:
     }
 
 
+def _key(change: dict) -> tuple[str, str]:
+    """What a change moves, whatever its target: (the campaign's or the workflow's id, the field)."""
+    return (change.get(fields.TARGET_KEYS[fields.target_of(change)]), change["field"])
+
+
 def _on_curve(change: dict, curves: dict[str, dict]) -> dict | None:
     """The campaign's curve when this change is a budget move it can read; else None."""
     return curves.get(change.get("campaign")) if change.get("field") == BUDGET else None
@@ -104,9 +109,9 @@ def _share_of_machine_move(change: dict, machine: dict | None) -> float:
 
 def _machine_share(changes: list[dict], *, curves: dict, machine_changes: list[dict]) -> float:
     """The part of the machine's expected mean that the changes without curve points carry."""
-    machine = {(c["campaign"], c["field"]): c for c in machine_changes}
+    machine = {_key(c): c for c in machine_changes}
     kept = sum(
-        _share_of_machine_move(change, machine.get((change["campaign"], change["field"])))
+        _share_of_machine_move(change, machine.get(_key(change)))
         for change in changes
         if _on_curve(change, curves) is None
     )
@@ -134,8 +139,8 @@ def net_budget_change(changes: Iterable[dict]) -> float:
 
 def same_values(changes: list[dict], machine_changes: list[dict]) -> bool:
     """Whether `changes` set every field to the machine's value (an edit that kept them all)."""
-    wanted = {(c["campaign"], c["field"]): c["to"] for c in machine_changes}
-    chosen = {(c["campaign"], c["field"]): c["to"] for c in changes}
+    wanted = {_key(c): c["to"] for c in machine_changes}
+    chosen = {_key(c): c["to"] for c in changes}
     if chosen.keys() != wanted.keys():
         return False
     return all(same_value(key[1], chosen[key], wanted[key]) for key in wanted)

@@ -374,7 +374,8 @@ def _money(value: float) -> str:
 
 
 def _label(metric: str) -> str:
-    return metric.replace("_", " ").replace(" value", "")
+    # "pipeline", "closed revenue", "lifetime value": the metric's own short words (objectives/formatting.py).
+    return formatting.metric_words(metric).short
 
 
 def _per_dollar(value: float, unit: formatting.Unit, metric: str) -> str:

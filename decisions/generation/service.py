@@ -34,18 +34,21 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from decisions import audit, sweeping
+from decisions import audit, sweeping, targets
 from decisions.audit import events as audit_events
-from decisions.engine import acceptance, proposing
+from decisions.data import health
+from decisions.engine import acceptance, data_health, proposing
 from decisions.engine.allocation import allocate_detailed
 from decisions.engine.anomalies import detect_anomalies
 from decisions.engine.curves import fit_curves
 from decisions.engine.types import CurveFit, FittedCurve
 from decisions.engine.utilization import Utilization, measure
+from decisions.generation import mix_drafting
 from decisions.generation.pacing import pacing_drafts
 from decisions.learning import service as learning
 from decisions.models import AcceptanceModel, Campaign, DailyMetric, GenerationRun, Proposal
 from decisions.review import freshness, kinds, selectors
+from decisions.workflows import drafting as workflow_drafting
 from objectives import guardrails
 from objectives import selectors as objective_selectors
 from objectives.models import Metric
@@ -135,6 +138,7 @@ def plan_chunks(run: GenerationRun) -> list[list[int]]:
     # Archived campaigns (created by mistake) are left out of the run altogether.
     ids = list(Campaign.objects.filter(archived_at__isnull=True).order_by("pk").values_list("pk", flat=True))
     chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
+    health.findings_for_run(run)  # once, before the chunks read it: a check over this run's window exists
     GenerationRun.objects.filter(pk=run.pk).update(chunks_total=len(chunks), chunks_done=0, heartbeat_at=timezone.now())
     return chunks
 
@@ -156,6 +160,7 @@ class Window:
     lost_is_budget: np.ndarray | None = None  # search impression share lost to budget (0–1)
     limited_by_budget: np.ndarray | None = None  # the platform's "Limited by budget" status (1/0)
     current_budget: np.ndarray | None = None  # each campaign's daily budget today
+    clicks: np.ndarray | None = None  # for telling a broken tag (clicks go on) from a campaign that stopped converting
 
     def utilization(self, i: int) -> Utilization:
         """How much of its budget campaign i spent over the window, and what limits it."""
@@ -188,6 +193,7 @@ def load_window(run: GenerationRun, campaign_ids: list[int]) -> Window:
             "platform_revenue",
             "leads",
             "platform_conversions",
+            "clicks",
             "daily_budget",
             "lost_is_budget",
             "limited_by_budget",
@@ -203,6 +209,7 @@ def load_window(run: GenerationRun, campaign_ids: list[int]) -> Window:
         for name, value in zip(fields, values, strict=True):
             if value is not None:
                 arrays[name][i, j] = float(value)
+    _leave_out_failed_days(run, arrays, weights, column)
     current = dict(Campaign.objects.filter(pk__in=campaign_ids).values_list("pk", "daily_budget"))
     current_budget = np.array([float(current.get(pk) or 0) for pk in campaign_ids])
     # A day imported without its budget (older files, exports without the column) is taken to have run at
@@ -219,7 +226,18 @@ def load_window(run: GenerationRun, campaign_ids: list[int]) -> Window:
         lost_is_budget=arrays["lost_is_budget"],
         limited_by_budget=arrays["limited_by_budget"],
         current_budget=current_budget,
+        clicks=arrays["clicks"],
     )
+
+
+def _leave_out_failed_days(run: GenerationRun, arrays: dict, weights: dict, column: dict) -> None:
+    """A source that read zero for every campaign on its last days (a failed sync) is unknown on those days,
+    not zero: the fit and the anomaly test skip them instead of reading them as real outcomes."""
+    findings = health.findings_for_run(run)
+    for name in {*weights, "leads", "platform_conversions"}:
+        since = data_health.excluded_from(findings, name)
+        if since is not None and name in arrays:
+            arrays[name][:, [j for d, j in column.items() if d >= since]] = np.nan
 
 
 def _weighted(arrays: dict, weights: dict[str, float], *, primary: str) -> np.ndarray:
@@ -264,10 +282,18 @@ def fit_chunk(*, run_id: int, campaign_ids: list[int]) -> dict:
             }
             for i, pk in enumerate(campaign_ids)
         ],
-        "anomalies": [{**asdict(a), "campaign_id": campaign_ids[a.index]} for a in anomalies],
+        "anomalies": [
+            {**asdict(a), "campaign_id": campaign_ids[a.index], "belief": _belief(window, a.index)} for a in anomalies
+        ],
         "errors": errors,
         "seconds": round(time.perf_counter() - started, 3),
     }
+
+
+def _belief(window: Window, i: int) -> str:
+    """What an anomaly's data point to: "tracking broke" or "stopped converting" ("" where they cannot tell)."""
+    clicks = window.clicks[i] if window.clicks is not None else None
+    return data_health.drop_diagnosis(window.spend[i], window.outcomes[i], clicks)
 
 
 def _fit_one_by_one(window: Window, *, n_draws: int, seed: int) -> tuple[list, list]:
@@ -408,16 +434,71 @@ def _write_proposals(run: GenerationRun, chunk_results: list[dict]) -> tuple[dic
     ctx = _context(run, chunk_results)
     anomalies = {a["campaign_id"]: a for chunk in chunk_results for a in chunk["anomalies"]}
     counts = {"campaigns": len(ctx.campaigns), "fitted": sum(f is not None for f in ctx.fits)}
+    findings = health.findings_for_run(run)
+    failing = data_health.held_campaigns(findings)
+    failing_pks = {c.pk for c in ctx.campaigns if c.external_id in failing}
+    anomalies = {pk: a for pk, a in anomalies.items() if pk not in failing_pks}
     held = _hold_ineligible(ctx, anomalies)
+    _hold_failing(ctx, held, failing)
     # Pacing corrections first: a monthly budget is money the team has fixed, so the drafters after plan around
     # them (each campaign moved by at most one proposal of a run).
     drafts = pacing_drafts(ctx, anomalies)
     ctx.moved = {change["campaign"] for draft in drafts for change in draft.changes}
     _hold_moved(ctx, held)
     drafts += [draft for drafter in DRAFTERS for draft in drafter(ctx, anomalies)]
+    # Whatever drafted it, nothing moves a campaign whose data failed a health check.
+    drafts = [_with_health_notes(d, findings) for d in drafts if not _touches(d, failing)]
     counts["held_back"] = sum(len(campaigns) for campaigns in held.values())
     counts.update(_store(ctx, drafts))
-    return counts, {"campaigns": _held_by_reason(held), "limits": noise_limits()}
+    left_alone = {"campaigns": _held_by_reason(held), "limits": noise_limits()}
+    if excluded := _excluded_days(findings):
+        left_alone["excluded_days"] = excluded
+    return counts, left_alone
+
+
+# Why the data-health gate left a campaign alone, by check (decisions/engine/data_health.py).
+HEALTH_REASONS = {
+    data_health.TRACKING_BROKE: "Data health: its tracking looks broken (outcome near zero while it spends); "
+    "not moved until the figures are fixed",
+    data_health.UNIT_JUMP: "Data health: a unit jump in its figures (such as spend ×100); not moved until fixed",
+}
+HEALTH_REASON = "Data health: a failed check on its data; not moved until fixed"
+
+
+def _hold_failing(ctx: Context, held: dict[str, list[Campaign]], failing: dict) -> None:
+    """Leave alone every campaign with a FAIL finding: the allocator sees no curve, the drafters no anomaly."""
+    for i, campaign in enumerate(ctx.campaigns):
+        finding = failing.get(campaign.external_id)
+        if finding is None:
+            continue
+        # Out of whatever group it was in (paused, unfitted…): the data's health is what the reader must fix.
+        for group in held.values():
+            if campaign in group:
+                group.remove(campaign)
+        ctx.fits[i] = None
+        held.setdefault(HEALTH_REASONS.get(finding.check, HEALTH_REASON), []).append(campaign)
+    for reason in [reason for reason, group in held.items() if not group]:
+        del held[reason]
+
+
+def _touches(draft: proposing.Draft, failing: dict) -> bool:
+    return any(change.get("campaign") in failing for change in draft.changes)  # a workflow's change names none
+
+
+def _with_health_notes(draft: proposing.Draft, findings: list) -> proposing.Draft:
+    """A REVIEW finding about a campaign a draft moves travels with the proposal, for the reviewer to weigh."""
+    moved = targets.campaign_ids(draft.changes)
+    notes = [f.message for f in findings if f.severity == data_health.REVIEW and f.campaign_id in moved]
+    return replace(draft, evidence={**(draft.evidence or {}), "data_health": notes}) if notes else draft
+
+
+def _excluded_days(findings: list) -> list[dict]:
+    """The sources whose newest days the fit left out (a failed sync), for the Runs page."""
+    return [
+        {"source": f.source, "since": f.since.isoformat(), "until": f.until.isoformat() if f.until else None}
+        for f in findings
+        if f.check == data_health.SOURCE_ZERO and f.since
+    ]
 
 
 # Why a campaign was left out of the allocation; a guardrail that holds one back is named by the guardrail.
@@ -545,28 +626,51 @@ def _anomaly_drafts(ctx: Context, anomalies: dict) -> list[proposing.Draft]:
         i = index.get(campaign_id)
         if i is None or ctx.campaigns[i].status != Campaign.Status.ACTIVE:  # None: archived during the run
             continue
-        anomaly = proposing.Anomaly(**{k: v for k, v in data.items() if k != "campaign_id"})
-        drafts.append(
-            proposing.pause_draft(
-                anomaly,
-                view=ctx.views[i],
-                budget=float(ctx.current[i]),
-                metric=ctx.run.metric,
-                recent_value_per_day=float(ctx.recent_value_per_day[i]),
-            )
+        anomaly = proposing.Anomaly(**{k: v for k, v in data.items() if k not in ("campaign_id", "belief")})
+        draft = proposing.pause_draft(
+            anomaly,
+            view=ctx.views[i],
+            budget=float(ctx.current[i]),
+            metric=ctx.run.metric,
+            recent_value_per_day=float(ctx.recent_value_per_day[i]),
         )
+        drafts.append(_with_belief(draft, data.get("belief", "")))
     return drafts
+
+
+BELIEFS = {
+    "tracking broke": "The drop was abrupt while clicks went on: we believe its tracking broke rather than its "
+    "customers stopping; check the tag before pausing.",
+    "stopped converting": "The decline was gradual, or clicks fell with it: we believe it stopped converting, "
+    "rather than its tracking breaking.",
+}
+
+
+def _with_belief(draft: proposing.Draft, belief: str) -> proposing.Draft:
+    """Say which cause the data point to; the evidence keeps it for the reports."""
+    if belief not in BELIEFS:
+        return draft
+    rationale = f"{draft.rationale} {BELIEFS[belief]}"
+    return replace(draft, rationale=rationale, evidence={**draft.evidence, "belief": belief})
 
 
 # The engine parts that propose: each turns the fitted run into drafts of its kinds. A new kind's
 # engine part is appended here (decisions/review/kinds.py says what else a kind needs).
 Drafter = Callable[[Context, dict], list[proposing.Draft]]
-DRAFTERS: list[Drafter] = [_shift_drafts, _anomaly_drafts]
+DRAFTERS: list[Drafter] = [
+    _shift_drafts,
+    _anomaly_drafts,
+    workflow_drafting.retire_drafts,
+    mix_drafting.channel_shift_drafts,
+]
 
 
 def _verdicts(ctx: Context, draft: proposing.Draft) -> list[guardrails.Verdict]:
-    changes = [guardrails.Change(c["campaign"], c["field"], c["from"], c["to"]) for c in draft.changes]
-    return guardrails.check(changes, rules=ctx.rules, campaigns=ctx.facts, today=ctx.today, copy_text="")
+    changes = targets.checked_changes(draft.changes, from_now=False)
+    workflows = targets.workflow_facts(draft.changes)
+    return guardrails.check(
+        changes, rules=ctx.rules, campaigns=ctx.facts, today=ctx.today, copy_text="", workflows=workflows
+    )
 
 
 def idempotency_key(run: GenerationRun, draft: proposing.Draft) -> str:
@@ -586,6 +690,8 @@ def weekly_value(draft: proposing.Draft) -> float:
 
 def _noise(draft: proposing.Draft, limits: dict[str, float]) -> str:
     """The count a draft too small or too risky to propose goes to; "" for one worth a reviewer's time."""
+    if kinds.get(draft.kind).target != guardrails.fields.CAMPAIGN:
+        return ""  # a retirement moves no objective value: the workflow audit's own rules chose it
     if weekly_value(draft) < limits["min_weekly_value"]:
         return "below_value_floor"
     if draft.p_loss > limits["max_proposal_p_loss"] + 1e-9:
@@ -621,7 +727,8 @@ def _store(ctx: Context, drafts: list[proposing.Draft]) -> dict:
         if Proposal.objects.filter(idempotency_key=key).exists():
             counts["already_proposed"] += 1
             continue
-        proposal = _create(ctx, draft, key=key, verdicts=verdicts, campaign=by_external_id[draft.campaign], ttl=ttl)
+        campaign = by_external_id.get(draft.campaign)  # none for a workflow's retirement
+        proposal = _create(ctx, draft, key=key, verdicts=verdicts, campaign=campaign, ttl=ttl)
         for older in _older_on_same_levers(proposal, pending, superseded):
             proposal_supersede(proposal=older, by=proposal)
             counts["superseded"] += 1
@@ -674,14 +781,14 @@ def _pending_by_lever(*, before: dt.datetime) -> dict[tuple[str, str], list[Prop
     index: dict[tuple[str, str], list[Proposal]] = {}
     for proposal in Proposal.objects.filter(status=Proposal.Status.PENDING, created_at__lt=before):
         for change in proposal.changes:
-            index.setdefault((proposal.lever, change["campaign"]), []).append(proposal)
+            index.setdefault((proposal.lever, targets.ref(change)), []).append(proposal)
     return index
 
 
 def _older_on_same_levers(proposal: Proposal, index: dict, done: set[int]) -> list[Proposal]:
     found = {}
     for change in proposal.changes:
-        for older in index.get((proposal.lever, change["campaign"]), []):
+        for older in index.get((proposal.lever, targets.ref(change)), []):
             if older.pk not in done:
                 found[older.pk] = older
     done.update(found)

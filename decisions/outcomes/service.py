@@ -95,6 +95,7 @@ from django.utils import timezone
 from decisions.engine.estimates import Estimate, reestimate
 from decisions.generation.service import objective_weights
 from decisions.models import Application, DailyMetric, Outcome, Proposal, Review
+from decisions.review import kinds
 from objectives import formatting
 from objectives.guardrails import fields
 
@@ -286,7 +287,7 @@ def changed_campaigns(anchor: Anchor) -> set[str]:
         updated_at__date__gte=anchor.before_start,
         updated_at__date__lte=anchor.after_end,
     ).values_list("changes", flat=True)
-    return {change["campaign"] for changes in applications for change in changes}
+    return {change["campaign"] for changes in applications for change in changes if "campaign" in change}
 
 
 class _Data:
@@ -387,6 +388,8 @@ def candidates(*, today: dt.date):
     return (
         Proposal.objects.filter(status__in=(Proposal.Status.APPLIED, Proposal.Status.REJECTED))
         .exclude(final)
+        # A workflow's retirement moves no campaign: it has no realised value to measure.
+        .exclude(kind__in=kinds.non_campaign_kinds())
         .select_related("review", "run__objective", "outcome")
         .prefetch_related("applications")
         .order_by("pk")

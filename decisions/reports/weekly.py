@@ -58,6 +58,7 @@ from decisions.reports import rows as decision_rows
 from decisions.reports.pacing import pacing_section
 from decisions.reports.sql import PercentileCont, array_has, edit_ratio, postgres
 from decisions.review import attribution, backtest
+from decisions.workflows import report as workflow_report
 from objectives import selectors as objective_selectors
 from objectives.models import Guardrail
 
@@ -759,6 +760,7 @@ def _build(week: str, start: dt.datetime, end: dt.datetime) -> dict:
         "learning": _learning(),
         "stale_guardrails": _stale_guardrails(end),
         "pacing": pacing_section(end),
+        "workflows": workflow_report.week_line(start, end),
     }
 
 

@@ -92,7 +92,7 @@ def proposals_auto_approve(*, proposals: list[Proposal]) -> AutoApproved:
         reason = why_not(
             policy=policy,
             kind=proposal.kind,
-            channels={channels.get(c["campaign"], "") for c in proposal.changes},
+            channels={channels.get(c.get("campaign"), "") for c in proposal.changes},
             changes=proposal.changes,
             p_loss=proposal.p_loss,
             verdicts=verdicts,

@@ -26,6 +26,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from decisions import targets
 from decisions.audit import actions as audit_actions
 from decisions.audit import wording
 from decisions.models import Campaign, Proposal
@@ -105,10 +106,7 @@ def _checked_changes(changes: list[dict]) -> list[guardrails.Change]:
     # The move is measured from the budget the proposal saw ("from"), as when
     # it was proposed, not from today's budget: the question is what this rule
     # would have said about that proposal then.
-    return [
-        guardrails.Change(campaign=c["campaign"], field=c["field"], before=c.get("from"), after=c["to"])
-        for c in changes
-    ]
+    return targets.checked_changes(changes, from_now=False)
 
 
 def _split_rules(candidate: guardrails.Rule, replaces: str | None) -> tuple[list, list]:
@@ -136,6 +134,7 @@ def backtest(
     others, replaced = _split_rules(candidate, replaces)
     added = [candidate] if active else []
     campaigns = selectors.campaign_facts(today=timezone.localdate(now))
+    workflows = targets.all_workflow_facts()
     proposals = (
         Proposal.objects.filter(created_at__gte=now - dt.timedelta(days=days), created_at__lte=now)
         .order_by("-created_at", "-id")
@@ -149,9 +148,17 @@ def backtest(
         today = timezone.localdate(created_at)
         # The rules the edit leaves alone are checked once per proposal, not once per side:
         # a total budget cap adds up every campaign in its scope each time it is checked.
-        unchanged = guardrails.check(checked, rules=others, campaigns=campaigns, today=today)
-        old = guardrails.check(checked, rules=replaced, campaigns=campaigns, today=today) if replaced else []
-        new = guardrails.check(checked, rules=added, campaigns=campaigns, today=today) if added else []
+        unchanged = guardrails.check(checked, rules=others, campaigns=campaigns, today=today, workflows=workflows)
+        old = (
+            guardrails.check(checked, rules=replaced, campaigns=campaigns, today=today, workflows=workflows)
+            if replaced
+            else []
+        )
+        new = (
+            guardrails.check(checked, rules=added, campaigns=campaigns, today=today, workflows=workflows)
+            if added
+            else []
+        )
         before, after = outcome(unchanged + old), outcome(unchanged + new)
         total += 1
         blocked += after == "block"
@@ -251,15 +258,26 @@ def backtest_policy(
     dropped = [rule for rule in today_rules if rule not in kept]
     added = [rule for rule in rules if rule not in kept]
     campaigns = selectors.campaign_facts(today=timezone.localdate(now))
+    workflows = targets.all_workflow_facts()
     total = blocked = warned = blocked_now = warned_now = 0
     rows: list[PolicyBacktestRow] = []
     failing_by_rule: Counter[tuple[str, str]] = Counter()
     for pk, created_at, status, changes in _recent_proposals(days=days, now=now).iterator(chunk_size=2000):
         checked = _checked_changes(changes)
         today = timezone.localdate(created_at)
-        common = guardrails.check(checked, rules=kept, campaigns=campaigns, today=today) if kept else []
-        old = guardrails.check(checked, rules=dropped, campaigns=campaigns, today=today) if dropped else []
-        new = guardrails.check(checked, rules=added, campaigns=campaigns, today=today) if added else []
+        common = (
+            guardrails.check(checked, rules=kept, campaigns=campaigns, today=today, workflows=workflows) if kept else []
+        )
+        old = (
+            guardrails.check(checked, rules=dropped, campaigns=campaigns, today=today, workflows=workflows)
+            if dropped
+            else []
+        )
+        new = (
+            guardrails.check(checked, rules=added, campaigns=campaigns, today=today, workflows=workflows)
+            if added
+            else []
+        )
         before, after = outcome(common + old), outcome(common + new)
         failing = [verdict for verdict in common + new if not verdict.passed]
         failing_by_rule.update((verdict.name, verdict.severity) for verdict in failing)

@@ -15,6 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from decisions import csvsafe
 from decisions.engine import estimates
 from decisions.models import Proposal, Review
+from objectives.guardrails import fields
 
 CSV_COLUMNS = [
     "id",
@@ -52,8 +53,15 @@ def proposals_for_export(status: str | None = None):
 
 
 def changes_record(changes: list[dict]) -> list[dict]:
-    """Changes as the exports write them: `campaign_id`, `field`, `from`, `to`."""
-    return [{"campaign_id": c["campaign"], "field": c["field"], "from": c["from"], "to": c["to"]} for c in changes]
+    """Changes as the exports write them: `campaign_id`, `field`, `from`, `to`; a workflow's change names it by
+    `workflow_id` and `platform` instead (decisions/targets.py)."""
+    return [{**_named(c), "field": c["field"], "from": c["from"], "to": c["to"]} for c in changes]
+
+
+def _named(change: dict) -> dict:
+    if fields.target_of(change) == fields.WORKFLOW:
+        return {"workflow_id": change["workflow_id"], "platform": change.get("platform", "")}
+    return {"campaign_id": change["campaign"]}
 
 
 def reestimated_impact(proposal: Proposal) -> dict | None:
@@ -143,7 +151,7 @@ def _csv_row(proposal: Proposal) -> list:
         record["id"],
         record["kind"],
         record["status"],
-        ";".join(c["campaign_id"] for c in record["changes"]),
+        ";".join(c["campaign_id"] for c in record["changes"] if "campaign_id" in c),
         json.dumps(record["changes"]),
         impact["metric"],
         impact["per"],

@@ -31,7 +31,9 @@ class EditForm(ApproveForm):
         self.proposal = proposal
         names = names or {}
         for index, change in enumerate(proposal.changes):
-            name = names.get(change["campaign"], change["campaign"])
+            # A workflow's change names it by workflow_id and carries its name (decisions/targets.py).
+            identity = change.get("campaign") or change.get("workflow_id")
+            name = names.get(identity) or change.get("name") or identity
             self.fields[self.field_name(index)] = self._field_for(change, name)
             self.initial.setdefault(self.field_name(index), change["to"])
         # Order: the values first, then the note and the guardrail answers.
@@ -46,7 +48,7 @@ class EditForm(ApproveForm):
     def _field_for(change: dict, campaign_name: str) -> forms.Field:
         """The input for one change, by the kind of value its campaign field holds; its help says where the
         campaign is now and what the machine proposed, so the reviewer types beside both."""
-        field = fields.get(change["field"])
+        field = fields.of(change)
         label = f"{campaign_name}: {field.label}"
         shown = formatting.money if isinstance(field, fields.MoneyField) else field.show
         help_text = f"Now {shown(change['from'])} · the engine proposes {shown(change['to'])}"

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from decisions.models import Campaign
+from decisions import targets
 from objectives.guardrails import fields
 
 
@@ -24,7 +24,7 @@ from objectives.guardrails import fields
 class Drift:
     """One change whose campaign is no longer where the change starts."""
 
-    campaign: str  # external id
+    campaign: str  # the campaign's external id (a workflow's id)
     name: str
     field: fields.Field
     expected: object  # where the change starts: its "from"
@@ -45,55 +45,43 @@ def show(field: fields.Field, value) -> str:
     return f"${text}" if isinstance(field, fields.MoneyField) and value is not None else text
 
 
-def _checked_columns() -> list[str]:
-    # Read at each call: a kind registered at run time may bring a field of its own.
-    columns = {f.name for f in Campaign._meta.concrete_fields}
-    return sorted(name for name in fields.FIELDS if name in columns)
-
-
-def campaign_values(external_ids: Iterable[str], *, lock: bool = False) -> dict[str, dict]:
-    """Each campaign's name and the current value of every field a change may name, by external id: one query.
+def current_values(changes: Iterable[dict], *, lock: bool = False) -> dict[tuple, dict]:
+    """Each changed campaign's (or workflow's) name and the current value of every field a change may name, by
+    its ref (decisions/targets.py): one query per target.
 
     `lock` holds the rows until the transaction ends, so a concurrent import cannot slip in between the check
     and the write that relies on it (PostgreSQL; SQLite serialises writers anyway).
     """
-    ids = sorted(set(external_ids))
-    if not ids:
-        return {}
-    rows = Campaign.objects.filter(external_id__in=ids).order_by("pk")
-    if lock:
-        rows = rows.select_for_update()
-    values = {}
-    for row in rows.values("external_id", "name", *_checked_columns()):
-        external_id = row.pop("external_id")
-        row["name"] = row["name"] or external_id
-        values[external_id] = row
-    return values
+    return targets.current_values(changes, lock=lock)
 
 
-def drifts(changes: Iterable[dict], values: dict[str, dict], *, done_is_fine: bool = False) -> list[Drift]:
-    """The changes whose campaign is not at their "from" now.
+def drifts(changes: Iterable[dict], values: dict[tuple, dict], *, done_is_fine: bool = False) -> list[Drift]:
+    """The changes whose campaign (or workflow) is not at their "from" now.
 
-    With `done_is_fine`, a campaign already at the change's "to" is fine too: there is nothing left to move
+    With `done_is_fine`, one already at the change's "to" is fine too: there is nothing left to move
     (the outbox resending a change whose answer was lost, or a rollback of a change the platform never
     reported back to Waypoint).
     """
     found = []
     for change in changes:
-        now = values.get(change.get("campaign"))
-        field = fields.FIELDS.get(change.get("field"))
-        if now is None or field is None or field.name not in now:
+        now = values.get(targets.ref(change))
+        try:
+            field = fields.of(change)
+        except fields.UnknownField:
+            continue
+        if now is None or field.name not in now:
             continue
         current = now[field.name]
         if field.same(change.get("from"), current) or (done_is_fine and field.same(change.get("to"), current)):
             continue
-        found.append(Drift(change["campaign"], now["name"], field, change.get("from"), current, change.get("to")))
+        identity = targets.ref(change)[-1]
+        found.append(Drift(identity, now["name"], field, change.get("from"), current, change.get("to")))
     return found
 
 
 def out_of_date(changes: list[dict]) -> list[Drift]:
     """The changes whose campaign moved since the engine computed them (reads the campaigns: one query)."""
-    return drifts(changes, campaign_values(c.get("campaign") for c in changes))
+    return drifts(changes, current_values(changes))
 
 
 def _labels(found: list[Drift]) -> str:

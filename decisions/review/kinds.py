@@ -1,6 +1,7 @@
 """Proposal kinds: one spec each, and the one place that knows what a kind is.
 
-A kind names the campaign field it moves (its lever, from objectives.guardrails.fields),
+A kind names what it moves (its target: a campaign, or a workflow — decisions/targets.py) and the field of that
+target it moves (its lever, from objectives.guardrails.fields),
 how a proposal of it reads in a sentence (its headline), and how its changes are
 validated, edited, measured and inverted — all through that field. Nothing else
 switches on a proposal's kind or on a field's name: generation asks `lever_of`, the
@@ -39,23 +40,27 @@ Headline = Callable[[list[dict]], str]
 class KindSpec:
     name: str  # the stored value, e.g. "budget_shift"
     label: str  # "Budget shift"
-    field: str  # the lever: the one campaign field its changes move
+    field: str  # the lever: the one field of its target that its changes move
     headline: Headline
     help: str = ""  # one sentence for pages that explain kinds
+    # What its changes move: a campaign (named by "campaign") or a workflow (by "workflow_id" and "platform");
+    # decisions/targets.py looks each target up, names it, reads and writes its fields.
+    target: str = fields.CAMPAIGN
 
     @property
     def lever(self) -> fields.Field:
-        return fields.get(self.field)
+        return fields.get(self.field, self.target)
 
     def validate(self, changes: list[dict]) -> list[dict]:
-        """The changes, each checked: a campaign, this kind's field, and a "to" the field can take."""
+        """The changes, each checked: its target named, this kind's field, and a "to" the field can take."""
         if not isinstance(changes, list) or not changes:
-            raise InvalidChange(f"A {self.label.lower()} changes at least one campaign.")
+            raise InvalidChange(f"A {self.label.lower()} changes at least one {self.target}.")
+        key = fields.TARGET_KEYS[self.target]
         for change in changes:
-            if not isinstance(change, dict) or not isinstance(change.get("campaign"), str):
-                raise InvalidChange(f"Malformed change {change!r}: it must name a campaign.")
-            if change.get("field") != self.field:
-                fields.get(change.get("field"))  # an unregistered field says so first
+            if not isinstance(change, dict) or not isinstance(change.get(key), str):
+                raise InvalidChange(f"Malformed change {change!r}: it must name a {self.target}.")
+            if change.get("field") != self.field or fields.target_of(change) != self.target:
+                fields.of(change)  # an unregistered field says so first
                 raise InvalidChange(f"A {self.label.lower()} moves {self.field}, not {change.get('field')}.")
             clean_target(change, change.get("to"))
         return changes
@@ -65,7 +70,7 @@ REGISTRY: dict[str, KindSpec] = {}
 
 
 def register(spec: KindSpec) -> KindSpec:
-    fields.get(spec.field)  # a kind's lever must be a field proposals may change
+    fields.get(spec.field, spec.target)  # a kind's lever must be a field proposals may change
     if REGISTRY.get(spec.name, spec) != spec:
         raise ValueError(f"another proposal kind is already registered as {spec.name!r}")
     REGISTRY[spec.name] = spec
@@ -97,13 +102,18 @@ def lever_of(name: str) -> str:
     return get(name).field
 
 
+def non_campaign_kinds() -> list[str]:
+    """Kinds whose changes move something other than a campaign (no curve, no realised value, no budget)."""
+    return [spec.name for spec in REGISTRY.values() if spec.target != fields.CAMPAIGN]
+
+
 # --- what every kind does through its field --------------------------------------------
 
 
 def clean_target(change: dict, value):
     """The reviewer's (or the engine's) target for one change, as its field stores it."""
     try:
-        return fields.get(change.get("field")).clean(value)
+        return fields.of(change).clean(value)
     except fields.InvalidValue as error:
         raise InvalidChange(str(error)) from None
 
@@ -114,7 +124,7 @@ def move_pct(change: dict) -> float:
     Raises UnknownField for a field nobody registered: an unmeasurable move is
     never read as 0%, i.e. as "small".
     """
-    return fields.get(change.get("field")).move_pct(change.get("from"), change.get("to"))
+    return fields.of(change).move_pct(change.get("from"), change.get("to"))
 
 
 def largest_move_pct(changes: Iterable[dict]) -> float:
@@ -186,5 +196,37 @@ RECLAIM = register(
         budget_headline,
         help="Lowers the budget of campaigns that cannot spend it toward what they spend, and moves the money "
         "to campaigns that will; the total stays the same.",
+    )
+)
+
+
+CHANNEL_SHIFT = register(
+    KindSpec(
+        "channel_shift",
+        "Channel shift",
+        fields.BUDGET,
+        lambda lines: "Channel mix: " + budget_headline(lines)[0].lower() + budget_headline(lines)[1:],
+        help="Moves daily budget between channels, read from total outcomes (the channel mix model), spread over "
+        "each channel's campaigns by budget; the total stays the same.",
+    )
+)
+
+
+def retire_headline(lines: list[dict]) -> str:
+    """A retirement and why: "Retire Welcome series (old): last fired 214 days ago, 0 enrolments in 90 days"."""
+    why = lines[0].get("why") or ""
+    if len(lines) > 1:
+        return f"Retire {_names(lines)} together"  # each line says why below
+    return f"Retire {lines[0]['name']}" + (f": {why}" if why else "")
+
+
+RETIRE_WORKFLOW = register(
+    KindSpec(
+        "retire_workflow",
+        "Retire workflow",
+        fields.STATUS,
+        retire_headline,
+        help="Switches off an automation workflow that has not fired for months; a rollback enables it again.",
+        target=fields.WORKFLOW,
     )
 )

@@ -130,6 +130,7 @@ TREND_FIELDS = (
     "leads",
     "pipeline_value",
     "closed_revenue",
+    "customer_lifetime_value",
     "clicks",
     "platform_conversions",
 )

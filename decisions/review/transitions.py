@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from decisions import access as roles
-from decisions import audit
+from decisions import audit, targets
 from decisions.audit import events
 from decisions.delivery import outbox as applying
 from decisions.models import Application, BulkApproval, Proposal, Review
@@ -121,7 +121,7 @@ def guardrail_context(*, today: dt.date | None = None, proposals: Iterable[Propo
         kinds_in_force = [kind for rule in rules if (kind := guardrails.kind_named(rule.kind)) is not None]
         campaigns = selectors.facts_for_change(
             today=today,
-            external_ids={c["campaign"] for p in proposals for c in p.changes},
+            external_ids=targets.campaign_ids(c for p in proposals for c in p.changes),
             whole_scope=any(kind.reads_whole_scope for kind in kinds_in_force),
             month_spend=any(kind.reads_month_spend for kind in kinds_in_force),
         )
@@ -132,7 +132,7 @@ def as_checked_changes(changes: Iterable[dict]) -> list[guardrails.Change]:
     # `before` stays None so the checker measures each move from the
     # campaign's current value, not from the value the engine saw: the change
     # is applied as an absolute value, so the real move is from today's budget.
-    return [guardrails.Change(campaign=c["campaign"], field=c["field"], before=None, after=c["to"]) for c in changes]
+    return targets.checked_changes(changes, from_now=True)
 
 
 def current_verdicts(
@@ -140,11 +140,13 @@ def current_verdicts(
 ) -> list[guardrails.Verdict]:
     """Re-check the proposal (or the reviewer's edited changes) against today's guardrails and data."""
     context = context or guardrail_context(proposals=[proposal])
+    changes = proposal.changes if changes is None else changes
     return guardrails.check(
-        as_checked_changes(proposal.changes if changes is None else changes),
+        as_checked_changes(changes),
         rules=context.rules,
         campaigns=context.campaigns,
         today=context.today,
+        workflows=targets.workflow_facts(changes),
     )
 
 
@@ -212,7 +214,7 @@ def _check_still_pending(proposal: Proposal, now: dt.datetime) -> None:
 
 def _refuse_out_of_date(changes: list[dict], values: dict[str, dict] | None = None) -> None:
     """Refuse a decision on changes whose campaign is not where they start any more (see freshness)."""
-    values = freshness.campaign_values(c["campaign"] for c in changes) if values is None else values
+    values = freshness.current_values(changes) if values is None else values
     if drifts := freshness.drifts(changes, values):
         raise ProposalOutOfDate(freshness.proposal_message(drifts), drifts=drifts)
 
@@ -399,7 +401,7 @@ def proposals_bulk_approve(*, proposals: Iterable[Proposal], actor) -> BulkResul
     _require_reviewer(actor)
     proposals = list(proposals)
     context = guardrail_context()
-    values = freshness.campaign_values(c["campaign"] for p in proposals for c in p.changes)
+    values = freshness.current_values(c for p in proposals for c in p.changes)
     held = decided = stale = risky = 0
     approved: list[int] = []
     now = timezone.now()
@@ -598,7 +600,7 @@ def _refuse_rollback_of_moved_campaigns(applied: list[Application]) -> None:
     table (the webhook) leaves it there until the next import, and sending the old value again is harmless.
     """
     inverse = inverse_changes([change for row in applied for change in row.changes])
-    values = freshness.campaign_values(change["campaign"] for change in inverse)
+    values = freshness.current_values(inverse)
     if drifts := freshness.drifts(inverse, values, done_is_fine=True):
         raise ProposalOutOfDate(freshness.rollback_message(drifts), drifts=drifts)
 

@@ -162,7 +162,7 @@ def csv_row(proposal: Proposal) -> list:
         [
             record["id"],
             record["kind"],
-            ";".join(c["campaign_id"] for c in record["changes"]),
+            ";".join(c["campaign_id"] for c in record["changes"] if "campaign_id" in c),
             record["status"],
             record["decision"] or "",
             record["decided_by"] or "",

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from decisions import access as roles
 from decisions.audit.actions import Action
+from decisions.data import transactions
 from decisions.models import AuditEvent, GenerationRun, Proposal
 from objectives import selectors, services
 from objectives.forms import VANITY_WARNING, ObjectiveForm, ObjectiveRestoreForm, needs_vanity_confirmation
@@ -213,6 +214,7 @@ def _page(request: HttpRequest, *, status: int = 200, **extra) -> HttpResponse:
         "form": ObjectiveForm(initial=ObjectiveForm.initial_for(objective)),
         "history": objective_history(),
         "history_limit": HISTORY_LIMIT,
+        "lifetime_value": transactions.lifetime_value_status(),
         **extra,
     }
     return render(request, OBJECTIVE_PAGE, context, status=status)

@@ -11,6 +11,7 @@ from decisions.data import campaigns as campaign_services
 from decisions.data import delivery
 from decisions.models import Campaign
 from decisions.review import selectors
+from decisions.views import health as health_views
 from decisions.views import pacing as pacing_views
 from objectives import formatting
 
@@ -23,8 +24,10 @@ def _render_data(request: HttpRequest, *, status: int = 200) -> HttpResponse:
     end = max((c.latest_date for c in campaigns if c.latest_date), default=None)
     # Every campaign's rows, not an IN list of thousands of ids; archived ones are simply not looked up.
     found = delivery.delivery_by_campaign(end=end) if end else {}
+    health = health_views.overview({c.external_id: c.name or c.external_id for c in campaigns})
     for campaign in campaigns:
         campaign.utilization = pacing_views.utilization_view(found.get(campaign.pk))
+        campaign.health = health["health_by_campaign"].get(campaign.external_id)
     context = {
         "campaigns": campaigns,
         "demand_limited": [
@@ -33,6 +36,7 @@ def _render_data(request: HttpRequest, *, status: int = 200) -> HttpResponse:
         ],
         "archived": selectors.campaigns_with_latest_figures(archived=True).order_by("-archived_at"),
         "imports": selectors.recent_imports(),
+        **health,
     }
     return render(request, "decisions/data.html", context, status=status)
 

@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince, timeuntil
 
+from decisions import targets
 from decisions.audit import wording
 from decisions.engine import estimates
 from decisions.models import Proposal, Review
@@ -31,11 +32,11 @@ REESTIMATED = "re-estimated for the reviewer's values"
 money, signed_money = formatting.money, formatting.signed_money
 
 
-def _field_label(name: str) -> str:
+def _field_label(change: dict) -> str:
     try:
-        return fields.get(name).label
+        return fields.of(change).label
     except fields.UnknownField:
-        return str(name).replace("_", " ")
+        return str(change.get("field")).replace("_", " ")
 
 
 def _value_text(field: str, value) -> str:
@@ -49,17 +50,24 @@ def change_lines(changes: list[dict], names: dict[str, str], final_changes: list
 
     With `final_changes` (an edit), each line moves to the reviewer's value and keeps the machine's beside it.
     """
-    chosen = {(c.get("campaign"), c.get("field")): c for c in final_changes or []}
+    chosen = {(targets.ref(c), c.get("field")): c for c in final_changes or []}
     lines = []
     for change in changes:
-        final = chosen.get((change["campaign"], change["field"]), change)
+        final = chosen.get((targets.ref(change), change["field"]), change)
+        # A line names its thing by id under "campaign" (a workflow's id), as pages and verdict wording read it;
+        # a workflow's name and why it may go are looked up by its ref.
+        shown_id = targets.ref(change)[-1]
+        own = names.get(change.get("campaign")) if "campaign" in change else names.get(targets.ref(change))
+        own = own or change.get("name")  # a workflow's change carries the name it had when proposed
         line = {
             **change,
+            "campaign": shown_id,
             "to": final["to"],
             "machine_to": change["to"],
             "edited": not estimates.same_value(change["field"], final["to"], change["to"]),
-            "name": names.get(change["campaign"], change["campaign"]),
-            "field_label": _field_label(change["field"]),
+            "name": own or shown_id,
+            "why": names.get(("why", *targets.ref(change)), ""),
+            "field_label": _field_label(change),
             "pct": None,
             "delta": None,
             "pct_text": "",
@@ -216,7 +224,7 @@ def named_verdicts(verdicts: list[dict], names: dict[str, str]) -> list[dict]:
 
 def channels_of(changes: list[dict], labels: dict[str, tuple[str, str]]) -> str:
     """The channels a proposal's campaigns run on, each once: "search", or "social, search, video"."""
-    channels = dict.fromkeys(labels.get(c["campaign"], ("", ""))[1] for c in changes)
+    channels = dict.fromkeys(labels.get(c.get("campaign"), ("", ""))[1] for c in changes)
     return ", ".join(channel for channel in channels if channel)
 
 
@@ -266,13 +274,13 @@ def row_urls(pk: int) -> dict[str, str]:
 def decorate(proposals: list[Proposal]) -> list[Proposal]:
     """Attach what the row template shows (words, numbers, badges), with one query for every campaign name
     and one for the objectives the proposals were made for."""
-    labels = selectors.campaign_labels(c["campaign"] for p in proposals for c in p.changes)
-    names = {external_id: name for external_id, (name, _) in labels.items()}
+    labels = selectors.campaign_labels(targets.campaign_ids(c for p in proposals for c in p.changes))
+    names = {external_id: name for external_id, (name, _) in labels.items()} | other_target_names(proposals)
     objectives = selectors.run_objectives(p.run_id for p in proposals)
     now = timezone.now()
     for proposal in proposals:
-        own_names = {c["campaign"]: names.get(c["campaign"], c["campaign"]) for c in proposal.changes}
         machine_lines = change_lines(proposal.changes, names)
+        own_names = {line["campaign"]: line["name"] for line in machine_lines}
         final = final_changes_of(proposal)
         proposal.lines = change_lines(proposal.changes, names, final) if final else machine_lines
         # An approved edit says what was done ("… by $12.47"); its lines keep the machine's values beside.
@@ -292,10 +300,20 @@ def decorate(proposals: list[Proposal]) -> list[Proposal]:
     return proposals
 
 
+def other_target_names(proposals: list[Proposal]) -> dict:
+    """Names (and why they may go) of the workflows the proposals change, by ref: one query."""
+    changes = [c for p in proposals for c in p.changes if fields.target_of(c) != fields.CAMPAIGN]
+    found = {}
+    for ref, row in targets.current_values(changes).items():
+        found[ref] = row["name"]
+        found[("why", *ref)] = row.get("why", "")
+    return found
+
+
 def mark_out_of_date(proposals: list[Proposal]) -> None:
     """`out_of_date`: why a pending proposal can no longer be approved ("" when it can), one query for the page."""
     pending = {p.pk for p in proposals if p.status == Proposal.Status.PENDING}
-    values = freshness.campaign_values(c["campaign"] for p in proposals if p.pk in pending for c in p.changes)
+    values = freshness.current_values(c for p in proposals if p.pk in pending for c in p.changes)
     for proposal in proposals:
         drifts = freshness.drifts(proposal.changes, values) if proposal.pk in pending else []
         proposal.out_of_date = freshness.proposal_message(drifts) if drifts else ""

@@ -11,8 +11,9 @@ from django.views.decorators.http import require_GET
 
 from decisions.audit import timeline
 from decisions.models import Campaign, Proposal
-from decisions.review import selectors
+from decisions.review import kinds, selectors
 from decisions.review import transitions as reviewing
+from decisions.views import health as health_views
 from decisions.views import pacing as pacing_views
 from decisions.views.presenters import decorate, edit_summary, guard_of
 from objectives import formatting
@@ -75,7 +76,8 @@ def row_context(request: HttpRequest, proposal: Proposal, **extra) -> dict:
 
 def detail_context(proposal: Proposal) -> dict:
     """Rationale, live guardrails, charts, the platform's view and the audit timeline."""
-    external_ids = list(dict.fromkeys(c["campaign"] for c in proposal.changes))
+    # The campaigns it moves (a workflow's retirement moves none: no curves, no platform view).
+    external_ids = list(dict.fromkeys(c["campaign"] for c in proposal.changes if "campaign" in c))
     curves = {curve["campaign"]: curve for curve in (proposal.evidence or {}).get("curves", [])}
     names = {line["campaign"]: line["name"] for line in proposal.lines}
     context = {
@@ -94,6 +96,8 @@ def detail_context(proposal: Proposal) -> dict:
 
 def outcome_context(proposal: Proposal) -> dict | None:
     """The realised impact against the interval once measured (the timeline's last entry, in a card)."""
+    if proposal.kind in kinds.non_campaign_kinds():
+        return None  # a workflow's retirement has no realised value to wait for
     outcome = timeline.outcome_of(proposal)
     if outcome is not None:
         return {"entry": timeline.outcome_entry(outcome, rejected=proposal.status == Proposal.Status.REJECTED)}
@@ -205,12 +209,14 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, DETAIL, context)
     context.update(on_detail_page=True, next_url=safe_next(request) or request.get_full_path())
     context["utilization"] = utilization_rows(proposal)
+    context["data_health"] = health_views.proposal_findings(proposal)
     return render(request, PAGE, context)
 
 
 def utilization_rows(proposal: Proposal) -> list[dict]:
     """Each campaign the proposal changes, with how much of its budget it spends and what limits it."""
-    lines = {line["campaign"]: line["name"] for line in proposal.lines}
+    changed = zip(proposal.changes, proposal.lines, strict=True)
+    lines = {change["campaign"]: line["name"] for change, line in changed if "campaign" in change}
     campaigns = dict(Campaign.objects.filter(external_id__in=lines).values_list("external_id", "pk"))
     found = pacing_views.utilization_by_pk(campaign_ids=campaigns.values())
     return [

@@ -12,6 +12,7 @@ from decisions.generation.tasks import generate_proposals
 from decisions.models import Campaign, GenerationRun
 from decisions.queueing import WORKERS_AWAY, queue_after_commit
 from decisions.views.presenters import money
+from objectives.formatting import metric_words
 
 TEMPLATE = "decisions/runs.html"
 
@@ -52,6 +53,9 @@ def run_context(run: GenerationRun) -> dict:
         "held_proposals": {key: counts.get(key, 0) for key in ("below_value_floor", "too_likely_to_lose")},
         "run_limits": limits_text(left_alone["limits"]) if "limits" in left_alone else None,
         "run_errors": named_errors(run.errors or []),
+        "excluded_days": [
+            {**days, "label": metric_words(days["source"]).short} for days in left_alone.get("excluded_days", [])
+        ],
     }
 
 

@@ -22,18 +22,26 @@ from objectives.guardrails.base import (
     Change,
     Rule,
     Verdict,
+    WorkflowFacts,
     in_scope,
     scope_text,
     validate_scope,
     validate_severity,
 )
 from objectives.guardrails.budget import BudgetBounds, MaxBudgetChange, TotalBudgetCap
-from objectives.guardrails.checks import applies_to, budget_limits, check, may_propose, total_caps
+from objectives.guardrails.checks import (
+    applies_to,
+    budget_limits,
+    check,
+    may_propose,
+    total_caps,
+    workflow_protection,
+)
 from objectives.guardrails.fields import UnknownField
 from objectives.guardrails.kind import CheckContext, GuardrailKind, Limits
 from objectives.guardrails.moves import CampaignMove, campaign_moves
 from objectives.guardrails.params import Number, Param, Phrases, Text, WholeNumber
-from objectives.guardrails.protection import ForbiddenAudiences, ProtectedCampaigns
+from objectives.guardrails.protection import ForbiddenAudiences, ProtectedCampaigns, ProtectedWorkflows
 from objectives.guardrails.registry import KINDS, REGISTRY, kind_choices, kind_named, unknown_kind, validate_params
 from objectives.guardrails.scopes import KnownCampaigns, ScopeMatch, match_scope
 from objectives.guardrails.timing import Cooldown, MinEvidence
@@ -64,12 +72,14 @@ __all__ = [
     "Param",
     "Phrases",
     "ProtectedCampaigns",
+    "ProtectedWorkflows",
     "Rule",
     "ScopeMatch",
     "Text",
     "TotalBudgetCap",
     "UnknownField",
     "Verdict",
+    "WorkflowFacts",
     "WholeNumber",
     "applies_to",
     "budget_limits",
@@ -86,4 +96,5 @@ __all__ = [
     "validate_params",
     "validate_scope",
     "validate_severity",
+    "workflow_protection",
 ]

@@ -53,11 +53,25 @@ class CampaignFacts:
 
 
 @dataclass(frozen=True)
+class WorkflowFacts:
+    """An automation workflow as it is now, for the kinds that judge workflows (protected_workflows).
+
+    `external_id` is "platform/id"; `channel` is always empty, so a rule scoped to a channel never reaches one."""
+
+    external_id: str
+    name: str
+    tags: tuple[str, ...]
+    status: str
+    channel: str = ""
+
+
+@dataclass(frozen=True)
 class Change:
-    campaign: str
+    campaign: str  # the campaign's external id; for a workflow, its WorkflowFacts.external_id
     field: str
     before: object
     after: object
+    target: str = "campaign"  # fields.CAMPAIGN or fields.WORKFLOW
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 
-from objectives.guardrails.base import EPS, CampaignFacts, Change, Rule, Verdict, in_scope, sentence
+from objectives.guardrails.base import EPS, CampaignFacts, Change, Rule, Verdict, WorkflowFacts, in_scope, sentence
+from objectives.guardrails.fields import WORKFLOW
 from objectives.guardrails.kind import CheckContext, GuardrailKind, Limits
-from objectives.guardrails.moves import campaign_moves
+from objectives.guardrails.moves import campaign_moves, workflow_moves
 from objectives.guardrails.registry import kind_named
 
 
@@ -28,21 +29,27 @@ def check(
     campaigns: Mapping[str, CampaignFacts],
     today: date,
     copy_text: str = "",
+    workflows: Mapping[str, WorkflowFacts] | None = None,
 ) -> list[Verdict]:
     """One verdict per rule that judges a change to at least one campaign in its scope, in rule order.
 
     `campaigns` holds every campaign, not only the changed ones: a total cap
     adds up the whole scope. A change to an unregistered field raises
-    fields.UnknownField.
+    fields.UnknownField. Changes to workflows are judged by the kinds that
+    judge workflows, from `workflows` (the changed ones' facts, by external id).
     """
     moves = campaign_moves(changes, campaigns)
+    retirements = workflow_moves(changes, workflows or {})
     context = CheckContext(campaigns=campaigns, moves=moves, today=today, copy_text=copy_text)
     verdicts = []
     for rule in rules:
         kind = kind_named(rule.kind)
         if kind is None:
             continue
-        judged = [m for m in moves.values() if in_scope(rule.scope, m.facts) and kind.concerns(rule, m, context)]
+        if kind.judges_target == WORKFLOW:
+            judged = [m for m in retirements if in_scope(rule.scope, m.facts) and kind.singles_out(rule, m.facts)]
+        else:
+            judged = [m for m in moves.values() if in_scope(rule.scope, m.facts) and kind.concerns(rule, m, context)]
         if not judged:
             continue
         passed, message = kind.check(rule, judged, context)
@@ -99,3 +106,13 @@ def may_propose(
     if reasons:
         return False, sentence(reasons)
     return True, ""
+
+
+def workflow_protection(workflow: WorkflowFacts, rules: Iterable[Rule], *, severity: str | None = "block") -> str:
+    """Why the engine may not propose retiring the workflow (the rules that protect it); "" when it may."""
+    names = [
+        rule.name
+        for rule, kind in _with_severity(rules, severity)
+        if kind.judges_target == WORKFLOW and in_scope(rule.scope, workflow) and kind.singles_out(rule, workflow)
+    ]
+    return f"protected by {', '.join(names)}" if names else ""

@@ -30,6 +30,7 @@ class InvalidValue(ValueError):
 class Field:
     name: str
     label: str  # in a sentence: "daily budget"
+    target: str = "campaign"  # what the field belongs to: a campaign, or a workflow (TARGET_KEYS)
     names_audience: bool = False  # forbidden_audiences judges it
     carries_copy: bool = False  # brand_voice judges it
 
@@ -116,32 +117,59 @@ BUDGET = "daily_budget"
 STATUS = "status"
 AUDIENCE = "audience"
 ACTIVE, PAUSED = "active", "paused"
+ENABLED, RETIRED = "enabled", "retired"
 
-FIELDS: dict[str, Field] = {}
+# What a change may move, and the key that names the thing in a change: a campaign by its external id
+# ("campaign"), an automation workflow by its platform's id ("workflow_id", beside its "platform").
+CAMPAIGN, WORKFLOW = "campaign", "workflow"
+TARGET_KEYS = {CAMPAIGN: "campaign", WORKFLOW: "workflow_id"}
+
+# Every target's fields, and the campaign fields by name (what most of Waypoint reads).
+TARGET_FIELDS: dict[str, dict[str, Field]] = {target: {} for target in TARGET_KEYS}
+FIELDS: dict[str, Field] = TARGET_FIELDS[CAMPAIGN]
+
+
+def target_of(change) -> str:
+    """The target a change moves: a workflow when it names one, else a campaign (every older change)."""
+    return WORKFLOW if isinstance(change, dict) and TARGET_KEYS[WORKFLOW] in change else CAMPAIGN
 
 
 def register(field: Field) -> Field:
     """Add a field proposals may change (a new kind's lever); the same name twice must be the same field."""
-    if FIELDS.get(field.name, field) != field:
-        raise ValueError(f"another field is already registered as {field.name!r}")
-    FIELDS[field.name] = field
+    registered = TARGET_FIELDS[field.target]
+    if registered.get(field.name, field) != field:
+        raise ValueError(f"another {field.target} field is already registered as {field.name!r}")
+    registered[field.name] = field
     return field
 
 
-def unregister(name: str) -> None:
+def unregister(name: str, target: str = CAMPAIGN) -> None:
     """Take a field back out (tests that register a toy kind clean up after themselves)."""
-    FIELDS.pop(name, None)
+    TARGET_FIELDS[target].pop(name, None)
 
 
-def get(name) -> Field:
+def get(name, target: str = CAMPAIGN) -> Field:
+    registered = TARGET_FIELDS.get(target, {})
     try:
-        return FIELDS[name]
+        return registered[name]
     except (KeyError, TypeError):
         raise UnknownField(
-            f"unknown field {name!r}; a proposal may change {', '.join(FIELDS)}"  # never read as no move at all
+            # never read as no move at all
+            f"unknown field {name!r}; a proposal may change a {target}'s {', '.join(registered) or 'nothing'}"
         ) from None
+
+
+def of(change: dict) -> Field:
+    """The field a change moves, on the target it names (UnknownField for one nobody registered)."""
+    return get(change.get("field"), target_of(change))
 
 
 register(MoneyField(BUDGET, "daily budget"))
 register(ChoiceField(STATUS, "status", choices=(ACTIVE, PAUSED), signs=((PAUSED, -100.0), (ACTIVE, 100.0))))
 register(TextField(AUDIENCE, "audience", names_audience=True))
+# A workflow is retired (switched off for good) or enabled again by a rollback; retiring is the whole move.
+register(
+    ChoiceField(
+        STATUS, "status", target=WORKFLOW, choices=(ENABLED, RETIRED), signs=((RETIRED, -100.0), (ENABLED, 100.0))
+    )
+)

@@ -51,6 +51,8 @@ class GuardrailKind:
     judged_fields: ClassVar[tuple[str, ...]] = ()
     judged_traits: ClassVar[tuple[str, ...]] = ()
     judges_every_field: ClassVar[bool] = False
+    # What it judges: campaign moves, or (fields.WORKFLOW) workflow moves, whose facts are WorkflowFacts.
+    judges_target: ClassVar[str] = fields.CAMPAIGN
     # Params that name campaigns the way a scope does (param key → scope key): checked like a scope when saved,
     # so a protected tag nobody carries ("brnad") is refused instead of protecting nothing.
     names_campaigns_by: ClassVar[dict[str, str]] = {}

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from objectives.guardrails import fields
-from objectives.guardrails.base import BUDGET, PAUSED, STATUS, CampaignFacts, Change
+from objectives.guardrails.base import BUDGET, PAUSED, STATUS, CampaignFacts, Change, WorkflowFacts
 
 
 def current_value(facts: CampaignFacts, name: str):
@@ -71,7 +71,9 @@ def campaign_moves(changes: Iterable[Change], campaigns: Mapping[str, CampaignFa
     before: dict[str, dict] = {}
     after: dict[str, dict] = {}
     for change in changes:
-        fields.get(change.field)  # raises UnknownField, whether or not the campaign is known
+        fields.get(change.field, change.target)  # raises UnknownField, whether or not the campaign is known
+        if change.target != fields.CAMPAIGN:
+            continue  # a workflow's change is judged by the kinds that judge workflows (checks.workflow_moves)
         facts = campaigns.get(change.campaign)
         if facts is None:
             # A change to a campaign we know nothing about cannot be checked;
@@ -84,3 +86,23 @@ def campaign_moves(changes: Iterable[Change], campaigns: Mapping[str, CampaignFa
         external_id: CampaignMove(campaigns[external_id], before[external_id], new)
         for external_id, new in after.items()
     }
+
+
+@dataclass(frozen=True)
+class WorkflowMove:
+    """One workflow and the status a change gives it."""
+
+    facts: WorkflowFacts
+    status_before: str
+    status_after: str
+
+
+def workflow_moves(changes: Iterable[Change], workflows: Mapping[str, WorkflowFacts]) -> list[WorkflowMove]:
+    """The changed workflows Waypoint knows, in the order the changes name them."""
+    found = []
+    for change in changes:
+        facts = workflows.get(change.campaign) if change.target == fields.WORKFLOW else None
+        if facts is not None:
+            before = change.before if change.before is not None else facts.status
+            found.append(WorkflowMove(facts, str(before), str(change.after)))
+    return found

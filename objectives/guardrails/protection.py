@@ -1,4 +1,5 @@
-"""Kinds that single out campaigns: protected ones (never paused or cut) and forbidden audiences (never grown)."""
+"""Kinds that single out campaigns or workflows: protected campaigns (never paused or cut), forbidden audiences
+(never grown) and protected workflows (never retired)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from objectives.formatting import exact_money
 from objectives.guardrails import fields
 from objectives.guardrails.base import BUDGET, EPS, STATUS, CampaignFacts, Rule, campaign_prefix, sentence
 from objectives.guardrails.kind import CheckContext, GuardrailKind, Limits
-from objectives.guardrails.moves import CampaignMove, current_value
+from objectives.guardrails.moves import CampaignMove, WorkflowMove, current_value
 from objectives.guardrails.params import Phrases, Text
 
 
@@ -98,3 +99,25 @@ class ForbiddenAudiences(GuardrailKind):
 
     def limits(self, rule: Rule, campaign: CampaignFacts) -> Limits:
         return Limits(high=float(campaign.daily_budget))
+
+
+class ProtectedWorkflows(GuardrailKind):
+    """Compliance or legal flows (double opt-in, unsubscribe handling) that must never be switched off."""
+
+    name = "protected_workflows"
+    label = "Protected workflows"
+    params = (Text("tag", "Tag of the protected workflows"),)
+    judges_target = fields.WORKFLOW
+
+    def singles_out(self, rule: Rule, campaign) -> bool:
+        # Read on a workflow's facts; a campaign with the tag is not what this rule protects.
+        return self.judges_target == fields.WORKFLOW and rule.params.get("tag") in campaign.tags
+
+    def check(self, rule: Rule, moves: list[WorkflowMove], context: CheckContext) -> tuple[bool, str]:
+        tag = rule.params["tag"]
+        retired = [
+            m.facts.name for m in moves if m.status_after == fields.RETIRED and m.status_before != fields.RETIRED
+        ]
+        if retired:
+            return False, f"Retires the protected workflow {', '.join(retired)} (tag “{tag}”)"
+        return True, f"Protected workflow (tag “{tag}”) stays enabled"

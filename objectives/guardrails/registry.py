@@ -11,7 +11,7 @@ from objectives.guardrails.base import shown
 from objectives.guardrails.budget import BudgetBounds, MaxBudgetChange, TotalBudgetCap
 from objectives.guardrails.kind import GuardrailKind
 from objectives.guardrails.pacing import MonthlyBudget
-from objectives.guardrails.protection import ForbiddenAudiences, ProtectedCampaigns
+from objectives.guardrails.protection import ForbiddenAudiences, ProtectedCampaigns, ProtectedWorkflows
 from objectives.guardrails.timing import Cooldown, MinEvidence
 from objectives.guardrails.voice import BrandVoice
 
@@ -25,6 +25,7 @@ REGISTRY: tuple[GuardrailKind, ...] = (
     BrandVoice(),
     Cooldown(),
     MinEvidence(),
+    ProtectedWorkflows(),
 )
 _BY_NAME = {kind.name: kind for kind in REGISTRY}
 KINDS = tuple(_BY_NAME)

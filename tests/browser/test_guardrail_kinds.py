@@ -27,6 +27,7 @@ EDITS = {
     "cooldown": ("param_days", lambda shown: "10"),  # the case: 7 days → 10
     "min_evidence": ("param_conversions", plus_one),
     "monthly_budget": ("param_amount", plus_one),
+    "protected_workflows": ("param_tag", lambda shown: "legal"),
 }
 
 

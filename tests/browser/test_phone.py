@@ -85,7 +85,20 @@ def test_the_menu_opens_without_javascript_and_its_links_are_readable(
     expect(nav).to_be_visible()
     links = nav.get_by_role("link")
     expect(links).to_have_text(
-        ["Queue", "History", "Guardrails", "Objectives", "Reports", "Runs", "Pacing", "Data", "Auto-approval"]
+        [
+            "Queue",
+            "History",
+            "Guardrails",
+            "Objectives",
+            "Reports",
+            "Runs",
+            "Pacing",
+            "Mix",
+            "Workflows",
+            "Experiments",
+            "Data",
+            "Auto-approval",
+        ]
     )
     for link in links.all():
         box = link.bounding_box()

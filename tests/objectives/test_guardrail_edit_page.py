@@ -48,6 +48,7 @@ EDITS = {
         {"days": "14", "conversions": "2.5"},
         {"days": 14, "conversions": 2.5},
     ),
+    "protected_workflows": ({"tag": "compliance"}, {"tag": "legal"}, {"tag": "legal"}),
 }
 
 

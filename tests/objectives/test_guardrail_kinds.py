@@ -33,6 +33,7 @@ LABELS = {
     "brand_voice": ("Brand voice", ["Banned phrases", "Required phrases"]),
     "cooldown": ("Cooldown", ["Days between applied changes to one campaign"]),
     "min_evidence": ("Minimum evidence", ["Days of data with spend, at least", "Conversions, at least"]),
+    "protected_workflows": ("Protected workflows", ["Tag of the protected workflows"]),
 }
 
 

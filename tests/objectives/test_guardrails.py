@@ -532,6 +532,7 @@ def test_it_explains_bad_params(kind, params, problem):
         ("brand_voice", {"banned_phrases": ["cheap"], "required_phrases": []}),
         ("cooldown", {"days": 7}),
         ("min_evidence", {"days": 14, "conversions": 0}),
+        ("protected_workflows", {"tag": "compliance"}),
     ],
 )
 def test_it_accepts_good_params(kind, params):
@@ -549,6 +550,7 @@ def test_the_registry_lists_the_kinds_in_their_documented_order():
         "brand_voice",
         "cooldown",
         "min_evidence",
+        "protected_workflows",
     )
 
 

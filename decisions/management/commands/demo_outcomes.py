@@ -30,7 +30,14 @@ from decisions.audit import events as audit_events
 from decisions.audit.actions import Action
 from decisions.delivery import outbox as applying
 from decisions.demo.clock import local_moment, replaying
-from decisions.demo.seed import DEMO_LIMITED_SHARE, DEMO_USERS
+from decisions.demo.mix import MIX_PREFIX
+from decisions.demo.seed import (
+    DEMO_BROKEN_TAG_DAYS,
+    DEMO_LIMITED_SHARE,
+    DEMO_USERS,
+    break_one_tracking_tag,
+    broken_tag_is_planted,
+)
 from decisions.engine.simulator import World, make_world, simulate_days
 from decisions.generation import service as generating
 from decisions.models import (
@@ -113,7 +120,8 @@ def _moves(proposal: Proposal) -> str:
 
 def demo_world(seed: int) -> World:
     """The world seed_demo built, recognised by its campaigns; real data is refused."""
-    stored = dict(Campaign.objects.values_list("external_id", "name"))
+    # The channel mix world (seed_demo --mix) lives beside it with campaigns of its own, left out here.
+    stored = dict(Campaign.objects.exclude(external_id__startswith=MIX_PREFIX).values_list("external_id", "name"))
     world = make_world(len(stored), seed, limited_share=DEMO_LIMITED_SHARE) if stored else None
     if world is None or stored != {c.external_id: c.name for c in world.campaigns}:
         raise CommandError(
@@ -246,7 +254,12 @@ def simulate_following_days(world: World, day: dt.date) -> tuple[dt.date, dt.dat
 
 def _simulate(world: World, first: dt.date, last: dt.date, budgets: dict[str, float]) -> int:
     ids = dict(Campaign.objects.values_list("external_id", "pk"))
+    broken = broken_tag_is_planted(world, today=timezone.localdate())
     history = simulate_days(world, budgets=budgets, start_date=first, days=(last - first).days + 1)
+    if broken:  # the tag seed_demo broke stays broken on the days simulated again
+        history = break_one_tracking_tag(
+            world, history, since=timezone.localdate() - dt.timedelta(days=DEMO_BROKEN_TAG_DAYS)
+        )
     with transaction.atomic():
         rows = _upsert(history.rows(world), ids)
         audit_events.data_simulated(

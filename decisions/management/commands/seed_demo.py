@@ -20,8 +20,14 @@ class Command(BaseCommand):
             action="store_true",
             help="do nothing (but still print the demo logins) when the database already has campaigns",
         )
+        parser.add_argument(
+            "--mix",
+            action="store_true",
+            help="also load a totals world for the channel mix mode: 12 campaigns over 6 channels with two years of "
+            "spend and weekly closed-revenue totals with controls (see the Mix page)",
+        )
 
-    def handle(self, *args, campaigns: int, days: int, seed: int, if_empty: bool, **options):
+    def handle(self, *args, campaigns: int, days: int, seed: int, if_empty: bool, mix: bool = False, **options):
         if campaigns < 1 or days < 1:
             raise CommandError("--campaigns and --days must be at least 1.")
         if if_empty and Campaign.objects.exists():
@@ -29,7 +35,8 @@ class Command(BaseCommand):
             self.print_existing_demo_logins()
             return
         try:
-            seeded = demo_seed(n_campaigns=campaigns, days=days, seed=seed)
+            # The demo plants one broken tracking tag: the Data page shows it red, and no proposal touches it.
+            seeded = demo_seed(n_campaigns=campaigns, days=days, seed=seed, broken_tag=True)
         except DemoRefused as refusal:
             raise CommandError(str(refusal)) from None
         self.stdout.write(
@@ -39,6 +46,10 @@ class Command(BaseCommand):
         self.stdout.write(
             "Objective: pipeline value (active)." if seeded.objective_created else "Objective: kept the active one."
         )
+        self.seed_demo_experiment(seed)
+        self.seed_demo_workflows()
+        if mix:
+            self.seed_mix_world()
         self.stdout.write(f"Guardrails created: {len(seeded.guardrails)}")
         for name in seeded.guardrails:
             self.stdout.write(f"  - {name}")
@@ -46,6 +57,42 @@ class Command(BaseCommand):
         for user in seeded.users:
             password = user.password or "(existing user, password unchanged)"
             self.stdout.write(f"  {user.username:<10} password: {password:<36} role: {user.role}")
+
+    def seed_demo_workflows(self) -> None:
+        """The team's automation inventory (decisions/demo/workflows.py), for the workflow audit: here rather than
+        in demo_seed, whose engine runs the tests count proposal by proposal."""
+        from django.utils import timezone
+
+        from decisions.demo.seed import SEEDER_LABEL
+        from decisions.demo.workflows import seed_workflows
+
+        count = seed_workflows(today=timezone.localdate(), label=SEEDER_LABEL)
+        self.stdout.write(f"Workflows: {count} imported for the workflow audit (Workflows page).")
+
+    def seed_mix_world(self) -> None:
+        import datetime as dt
+
+        from django.utils import timezone
+
+        from decisions.demo.mix import seed_mix_world
+
+        world, created = seed_mix_world(end=timezone.localdate() - dt.timedelta(days=1))
+        self.stdout.write(
+            f"Channel mix world: {len(created)} campaigns over {len(world.channels)} channels, "
+            f"{len(world.outcome)} weeks of closed-revenue totals (Mix page)."
+        )
+
+    def seed_demo_experiment(self, seed: int) -> None:
+        """The demo's randomised e-mail test and its analysis: here rather than in demo_seed, which the tests call
+        often, because the two take seconds."""
+        from decisions.demo import experiments as demo_experiments
+        from decisions.demo.seed import SEEDER_LABEL
+        from decisions.experiments.analysing import experiment_analyse
+
+        experiment_id = demo_experiments.seed_experiment(label=SEEDER_LABEL, seed=seed)
+        analysed = experiment_analyse(experiment_id=experiment_id)
+        found = len((analysed.analysis or {}).get("audiences", []))
+        self.stdout.write(f"Experiment {analysed.name}: {analysed.customers:,} customers, {found} audiences.")
 
     def print_existing_demo_logins(self) -> None:
         existing = set(

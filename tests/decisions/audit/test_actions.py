@@ -51,6 +51,10 @@ STORED_NAMES = {
     "campaign_alias.removed",
     "learning.retrained",
     "role.granted",
+    "experiment.imported",
+    "experiment_action.changed",
+    "workflows.imported",
+    "workflow_audit.changed",
 }
 
 

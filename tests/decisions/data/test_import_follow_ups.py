@@ -27,7 +27,12 @@ from tests.factories import guardrail_admin
 pytestmark = pytest.mark.django_db
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-FOLLOW_UPS = ["decisions.outcome_tasks.refresh_outcomes", "decisions.tasks.refresh_pending_verdicts"]
+# Sorted by name: outcomes, the data-health check, the queue's verdicts.
+FOLLOW_UPS = [
+    "decisions.outcome_tasks.refresh_outcomes",
+    "decisions.tasks.check_data_health",
+    "decisions.tasks.refresh_pending_verdicts",
+]
 
 
 def through_the_upload_page(client, tmp_path, name: str, *, dry_run: bool) -> None:

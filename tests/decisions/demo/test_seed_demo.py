@@ -138,7 +138,8 @@ def test_the_command_prints_what_it_created_and_the_demo_logins():
     call_command("seed_demo", "--campaigns", "5", "--days", "20", "--seed", "2", stdout=out)
     printed = out.getvalue()
     assert "Created 5 campaigns and 100 daily rows" in printed
-    assert "Guardrails created: 9" in printed
+    assert "Guardrails created: 10" in printed
+    assert "Workflows: 11 imported for the workflow audit" in printed
     for username, password, role in DEMO_USERS:
         assert username in printed and password in printed and role in printed
     assert DailyMetric.objects.count() == 100

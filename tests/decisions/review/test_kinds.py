@@ -16,7 +16,15 @@ BID = {"campaign": "C1", "field": "bid_cap", "from": 1.0, "to": 1.1}
 
 def test_the_model_choices_are_the_registered_kinds():
     assert Proposal._meta.get_field("kind").choices == kinds.choices()
-    assert [name for name, _ in kinds.choices()] == ["budget_shift", "budget_change", "pause", "resume", "reclaim"]
+    assert [name for name, _ in kinds.choices()] == [
+        "budget_shift",
+        "budget_change",
+        "pause",
+        "resume",
+        "reclaim",
+        "channel_shift",
+        "retire_workflow",
+    ]
 
 
 def test_each_kind_moves_one_registered_field():
@@ -26,12 +34,29 @@ def test_each_kind_moves_one_registered_field():
         "pause": "status",
         "resume": "status",
         "reclaim": "daily_budget",
+        "channel_shift": "daily_budget",
+        "retire_workflow": "status",
+    }
+    assert {spec.name: spec.target for spec in kinds.REGISTRY.values() if spec.target != "campaign"} == {
+        "retire_workflow": "workflow"
     }
     assert kinds.lever_of("pause") == "status"
 
 
 def test_the_status_choices_are_the_campaign_model_s():
     assert fields.get("status").choices == tuple(Campaign.Status.values)
+
+
+def test_a_workflow_s_status_is_its_own_field():
+    retire = {"workflow_id": "wf-1", "platform": "hubspot", "field": "status", "from": "enabled", "to": "retired"}
+    assert fields.of(retire).choices == ("enabled", "retired")
+    assert kinds.move_pct(retire) == -100.0
+    with pytest.raises(kinds.InvalidChange):
+        kinds.get("retire_workflow").validate([{**retire, "to": "paused"}])
+    with pytest.raises(kinds.InvalidChange, match="must name a workflow"):
+        kinds.get("retire_workflow").validate([PAUSE])
+    with pytest.raises(kinds.InvalidChange):
+        kinds.get("pause").validate([{**retire, "to": "paused"}])
 
 
 def test_an_unknown_kind_is_refused():

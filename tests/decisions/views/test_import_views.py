@@ -153,9 +153,10 @@ def test_a_large_upload_runs_as_a_task_once_committed(
     settings.MEDIA_ROOT = tmp_path
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         admin_client.post(FORM_URL, {"file": upload("generic.csv")})
-    # The import itself, then what follows a successful one: outcomes and the queue's verdicts.
-    assert len(callbacks) == 3
+    # The import itself, then what follows a successful one: outcomes, the queue's verdicts, the data's health.
+    assert len(callbacks) == 4
     assert "import_performance_file" in repr(callbacks[0]) and "refresh_pending_verdicts" in repr(callbacks[2])
+    assert "check_data_health" in repr(callbacks[3])
     run = ImportRun.objects.get()
     assert (run.status, run.rows_written) == ("succeeded", 4)
     assert Campaign.objects.get(external_id="C-100").daily_budget == Decimal("160.00")

@@ -1,0 +1,50 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from decisions.data import experiments
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a randomised test: one row per customer with `arm` (the action they were given), outcome columns "
+        "(closed_revenue, pipeline_value, leads), optional customer_id, and any other columns as customer "
+        "attributes. The uplift analysis runs after the import. Any bad row: every problem is listed, nothing is "
+        "written, exit status 1."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="the CSV file")
+        parser.add_argument("--name", required=True, help="the experiment's name, e.g. 'Spring e-mail test'")
+        parser.add_argument("--control", required=True, help="the arm that is the control, e.g. 'No e-mail'")
+        parser.add_argument("--dry-run", action="store_true", help="check the file and report; write nothing")
+
+    def handle(self, *args, path: str, name: str, control: str, dry_run: bool, **options):
+        file = Path(path)
+        if not file.is_file():
+            raise CommandError(f"{path}: no such file")
+        with file.open("rb") as stream:
+            outcome = experiments.import_experiment(
+                stream=stream,
+                filename=file.name,
+                name=name,
+                control=control,
+                dry_run=dry_run,
+                size_bytes=file.stat().st_size,
+                label="command line",
+            )
+        for warning in outcome.warnings:
+            self.stderr.write(f"warning: {warning}")
+        if not outcome.ok:
+            for problem in outcome.problem_lines():
+                self.stderr.write(problem)
+            raise CommandError(f"{outcome.problem_count} problem(s) in {file.name}; nothing was written.")
+        arms = ", ".join(f"{arm} {count:,}" for arm, count in outcome.arm_sizes.items())
+        attributes = ", ".join(f"{name} ({kind})" for name, kind in outcome.attributes.items()) or "none"
+        verb = "would store" if dry_run else "stored"
+        self.stdout.write(
+            f"{file.name}: {verb} {outcome.rows_written:,} customers of the experiment {name} (control {control}); "
+            f"arms: {arms}; outcomes: {', '.join(outcome.outcomes)}; attributes: {attributes}."
+        )
+        if dry_run:
+            self.stdout.write("Dry run: nothing was written.")

@@ -1,0 +1,113 @@
+"""Experiments: the list, one test's page (arms, balance, audiences with their uplift, the actions' names and
+copy), the upload, and the page that follows one upload."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from decisions import access as roles
+from decisions.data import experiments as experiment_import
+from decisions.data import importing
+from decisions.experiments import presenting, services
+from decisions.models import Experiment, ExperimentAction, ImportRun
+
+LIST_TEMPLATE = "decisions/experiments.html"
+TEMPLATE = "decisions/experiment.html"
+RUN_TEMPLATE = "decisions/experiment_import.html"
+
+
+def _render_list(request: HttpRequest, *, status: int = 200, form_error: str = "", values=None) -> HttpResponse:
+    context = {
+        "experiments": Experiment.objects.select_related("imported_by"),
+        "imports": ImportRun.objects.filter(kind="experiment").select_related("uploaded_by")[:5],
+        "form_error": form_error,
+        "values": values or {},
+        "inline_max": settings.IMPORT_INLINE_MAX_BYTES,
+    }
+    return render(request, LIST_TEMPLATE, context, status=status)
+
+
+@require_GET
+def experiment_list(request: HttpRequest) -> HttpResponse:
+    return _render_list(request)
+
+
+@require_POST
+@roles.role_required(roles.GUARDRAIL_ADMIN)
+def experiment_import_upload(request: HttpRequest) -> HttpResponse:
+    upload = request.FILES.get("file")
+    name, control = request.POST.get("name", "").strip(), request.POST.get("control", "").strip()
+    values = {"name": name, "control": control}
+    if upload is None or not name or not control:
+        error = "Choose the test's CSV file, give the experiment a name and say which arm is the control."
+        return _render_list(request, status=400, form_error=error, values=values)
+    if upload.size > settings.IMPORT_INLINE_MAX_BYTES:
+        error = (
+            f"Files above {settings.IMPORT_INLINE_MAX_BYTES // 1024:,} KB are imported with "
+            "python manage.py import_experiment FILE.csv --name NAME --control ARM."
+        )
+        return _render_list(request, status=400, form_error=error, values=values)
+    run = importing.import_run_create(
+        filename=upload.name,
+        size_bytes=upload.size,
+        actor=request.user,
+        dry_run=request.POST.get("dry_run") == "on",
+        kind="experiment",
+    )
+    with upload.open("rb") as stream:
+        outcome = experiment_import.experiment_run_execute(run=run, stream=stream, name=name, control=control)
+    if outcome.ok and not run.dry_run and outcome.experiment_id:
+        messages.success(request, f"Imported {outcome.rows_written:,} customers of {name}.")
+        return redirect("decisions:experiment", pk=outcome.experiment_id)
+    return redirect("decisions:experiment-import-run", pk=run.pk)
+
+
+@require_GET
+def experiment_import_run(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(ImportRun.objects.select_related("uploaded_by"), pk=pk, kind="experiment")
+    return render(request, RUN_TEMPLATE, {"run": run})
+
+
+def _render_experiment(request: HttpRequest, experiment: Experiment, *, status: int = 200, errors=None):
+    context = presenting.experiment_context(experiment)
+    for action in context["actions"]:
+        action.form_errors = [
+            message for messages_ in (errors or {}).get(action.pk, {}).values() for message in messages_
+        ]
+    context["may_edit"] = roles.has_role(request.user, roles.MARKETER, roles.GUARDRAIL_ADMIN)
+    return render(request, TEMPLATE, context, status=status)
+
+
+@require_GET
+def experiment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_experiment(request, get_object_or_404(Experiment, pk=pk))
+
+
+@require_POST
+@roles.role_required(roles.MARKETER, roles.GUARDRAIL_ADMIN)
+def experiment_action_update(request: HttpRequest, pk: int) -> HttpResponse:
+    action = get_object_or_404(ExperimentAction.objects.select_related("experiment"), pk=pk)
+    try:
+        revision = int(request.POST.get("revision", ""))
+    except ValueError:
+        revision = -1
+    try:
+        services.experiment_action_update(
+            action_id=action.pk,
+            revision=revision,
+            name=request.POST.get("name", ""),
+            subject_line=request.POST.get("subject_line", ""),
+            message=request.POST.get("message", ""),
+            actor=request.user,
+        )
+    except ValidationError as error:
+        return _render_experiment(request, action.experiment, status=422, errors={action.pk: error.message_dict})
+    except services.StaleActionError as error:
+        messages.error(request, str(error))
+        return _render_experiment(request, action.experiment, status=409)
+    messages.success(request, f"Saved the action {request.POST.get('name', '').strip()}.")
+    return redirect(reverse("decisions:experiment", args=[action.experiment_id]) + "#actions")
