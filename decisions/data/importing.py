@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from decisions import date_window
 from decisions.audit import events as audit_events
+from decisions.data import guardrail_figures
 from decisions.models import METRIC_FIELDS, MONEY_FIELDS, SHARE_FIELDS, Campaign, DailyMetric, ImportRun
 from decisions.queueing import queue_follow_up_on_commit
 from decisions.review.selectors import known_campaigns
@@ -637,6 +638,7 @@ class _Writer:
             )
         else:
             DailyMetric.objects.bulk_create(objects, ignore_conflicts=True)
+        guardrail_figures.forget()
 
     def unmatched_warnings(self) -> list[str]:
         """What was skipped and why, first among the warnings, each id with the closest known ids."""

@@ -76,9 +76,22 @@ def change_lines(changes: list[dict], names: dict[str, str], final_changes: list
     return lines
 
 
+# A row names this many of a proposal's campaigns, its largest moves; its page names them all. A shift across a
+# hundred campaigns cannot be read at a glance, and drawing every line of every row was most of a queue page.
+ROW_LINES = 5
+
+
+def row_lines(lines: list[dict], limit: int = ROW_LINES) -> list[dict]:
+    """The lines a queue row shows: all of them up to `limit`, else the largest moves, in the proposal's order."""
+    if len(lines) <= limit:
+        return lines
+    largest = sorted(range(len(lines)), key=lambda i: -abs(lines[i]["delta"] or lines[i]["pct"] or 0))[:limit]
+    return [lines[i] for i in sorted(largest)]
+
+
 def lines_html(lines: list[dict]) -> SafeString:
-    """The row's list items for its change lines, escaped here in one pass: a budget shift names dozens of
-    campaigns, and a template variable per figure per line was most of drawing a queue page of 100 rows."""
+    """The row's list items for its change lines, escaped here in one pass: a template variable per figure per
+    line was most of drawing a queue page of 100 rows."""
     return format_html_join("", "<li>{}</li>", ((_line_html(line),) for line in lines))
 
 
@@ -277,7 +290,9 @@ def decorate(proposals: list[Proposal]) -> list[Proposal]:
         proposal.lines = change_lines(proposal.changes, names, final) if final else machine_lines
         # An approved edit says what was done ("… by $12.47"); its lines keep the machine's values beside.
         proposal.headline = headline(proposal.kind, proposal.lines)
-        proposal.lines_html = lines_html(proposal.lines)
+        shown = row_lines(proposal.lines)
+        proposal.lines_html = lines_html(shown)
+        proposal.more_lines = len(proposal.lines) - len(shown)
         proposal.net_change = net_budget_text(final, proposal.changes) if final else ""
         proposal.channels = channels_of(proposal.changes, labels)
         proposal.guard = guard_of(named_verdicts(proposal.guardrail_verdicts, own_names))
