@@ -52,28 +52,30 @@ def change_lines(changes: list[dict], names: dict[str, str], final_changes: list
     chosen = {(c.get("campaign"), c.get("field")): c for c in final_changes or []}
     lines = []
     for change in changes:
-        final = chosen.get((change["campaign"], change["field"]), change)
+        final = chosen.get((change["campaign"], change["field"]), change) if chosen else change
         line = {
             **change,
             "to": final["to"],
             "machine_to": change["to"],
-            "edited": not estimates.same_value(change["field"], final["to"], change["to"]),
+            "edited": final is not change and not estimates.same_value(change["field"], final["to"], change["to"]),
             "name": names.get(change["campaign"], change["campaign"]),
             "field_label": _field_label(change["field"]),
             "pct": None,
             "delta": None,
-            "pct_text": "",
         }
-        line["from_text"] = _value_text(change["field"], change["from"])
-        line["to_text"] = _value_text(change["field"], final["to"])
-        line["machine_to_text"] = _value_text(change["field"], change["to"])
         if change["field"] == fields.BUDGET:
             before, after = float(change["from"]), float(final["to"])
             line["delta"] = round(after - before, 2)
             line["pct"] = round(100 * (after - before) / before, 1) if before else None
-            line["pct_text"] = "new" if line["pct"] is None else formatting.signed_percent(line["pct"])
         lines.append(line)
     return lines
+
+
+def pct_text(line: dict) -> str:
+    """A budget line's move in % ("new" from nothing); "" for other fields. Worded only where a line is shown."""
+    if line["field"] != fields.BUDGET:
+        return ""
+    return "new" if line["pct"] is None else formatting.signed_percent(line["pct"])
 
 
 # A row names this many of a proposal's campaigns, its largest moves; its page names them all. A shift across a
@@ -96,19 +98,23 @@ def lines_html(lines: list[dict]) -> SafeString:
 
 
 def _line_html(line: dict) -> SafeString:
+    # The values are worded here, for the lines a row shows, not for every line of a wide shift.
+    field = line["field"]
     proposed = (
-        format_html(' <span class="proposed">(proposed {})</span>', line["machine_to_text"]) if line["edited"] else ""
+        format_html(' <span class="proposed">(proposed {})</span>', _value_text(field, line["machine_to"]))
+        if line["edited"]
+        else ""
     )
     delta = ""
-    if line["pct_text"]:
+    if move := pct_text(line):
         direction = "down" if line["delta"] is not None and line["delta"] < 0 else "up"
-        delta = format_html(' <span class="delta {}">{}</span>', direction, line["pct_text"])
+        delta = format_html(' <span class="delta {}">{}</span>', direction, move)
     return format_html(
         '{} <span class="muted">{}</span> <span class="nums">{} → <strong>{}</strong>{}</span>{}',
         line["name"],
         line["field_label"],
-        line["from_text"],
-        line["to_text"],
+        _value_text(field, line["from"]),
+        _value_text(field, line["to"]),
         proposed,
         delta,
     )
