@@ -190,7 +190,11 @@ def recent_imports(limit: int = 10) -> QuerySet[ImportRun]:
 
 
 def campaign_facts(
-    *, today: dt.date, external_ids: Iterable[str] | None = None, month_spend: bool = True
+    *,
+    today: dt.date,
+    external_ids: Iterable[str] | None = None,
+    month_spend: bool = True,
+    figures: guardrail_figures.Snapshot | None = None,
 ) -> dict[str, CampaignFacts]:
     """What the guardrail checker needs to know about campaigns, keyed by external id: one query for the campaigns,
     their days' figures (evidence, this month's spend) from guardrail_figures' snapshot."""
@@ -198,7 +202,7 @@ def campaign_facts(
     campaigns = Campaign.objects.filter(archived_at__isnull=True)
     if external_ids is not None:
         campaigns = campaigns.filter(external_id__in=list(external_ids))
-    figures = guardrail_figures.snapshot(today=today)
+    figures = figures or guardrail_figures.snapshot(today=today)
     return {
         c.external_id: _with_month(
             _facts(c, figures.evidence.get(c.pk, guardrail_figures.NO_EVIDENCE)),
@@ -229,7 +233,8 @@ def facts_for_change(
     that adds up a scope, the others are not read at all; without one that reads the month's spend, no month.
     """
     ids = set(external_ids)
-    facts = campaign_facts(today=today, external_ids=ids, month_spend=month_spend)
+    figures = guardrail_figures.snapshot(today=today)
+    facts = campaign_facts(today=today, external_ids=ids, month_spend=month_spend, figures=figures)
     if not whole_scope:
         return facts
     # Tags come as their JSON text, decoded once per group rather than once per campaign.
@@ -239,7 +244,7 @@ def facts_for_change(
         .values_list("pk", "channel", Cast("tags", TextField()), "status", Cast("daily_budget", FloatField()))
         .order_by()
     )
-    month = guardrail_figures.snapshot(today=today).month if month_spend else {}
+    month = figures.month if month_spend else {}
     groups: dict[str, _OthersGroup] = {}
     for pk, channel, tags, status, budget in others:
         paused = status == Campaign.Status.PAUSED
