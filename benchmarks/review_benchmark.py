@@ -69,6 +69,7 @@ BENCH_PASSWORD = "bench-reviewer-pw-1"  # noqa: S105 - benchmark database only
 REVIEWER_PREFIX = "bench-reviewer-"
 SUPERUSER = "bench-admin"
 PAGE_SIZES = (25, 50, 100)
+SHOWN_ROWS = 25  # the queue's default page: the rows a reviewer's bulk button holds when they approve one
 HISTORY_OUTCOMES = (  # (status, share): decided proposals behind the queue, as a team's past looks
     ("applied", 0.45),
     ("rejected", 0.20),
@@ -526,6 +527,10 @@ def time_pages(*, requests: int, warmup: int = 10) -> list[PageTiming]:
         for size in queue_page_sizes():
             path = f"{queue_url}?per_page={size}"
             timings.append(time_page(marketer_client, path, label=f"queue {path}", requests=requests, warmup=warmup))
+        # The expected value waiting: its own request, asked for once the queue is drawn and after decisions.
+        path = reverse("decisions:queue-waiting")
+        label = f"value waiting {path}"
+        timings.append(time_page(marketer_client, path, label=label, requests=requests, warmup=warmup))
         for path in (admin_url, f"{admin_url}?status__exact=pending"):
             timings.append(time_page(admin_client, path, label=f"admin {path}", requests=requests, warmup=warmup))
     return timings
@@ -667,9 +672,10 @@ def time_in_process(*, targets: list[int], warmup: int = 5) -> list[InProcessTim
             started = time.perf_counter()
             reviewing.proposal_approve(proposal=proposal, actor=reviewer)
             service_ms = (time.perf_counter() - started) * 1000
-            headers = {"HX-Request": "true", "HX-Target": f"proposal-{view_pk}"}
+            headers = approve_headers(view_pk, "testserver")
+            shown = thirds[2][number : number + SHOWN_ROWS]
             started = time.perf_counter()
-            response = client.post(f"/proposals/{view_pk}/approve/", {}, headers=headers)
+            response = client.post(f"/proposals/{view_pk}/approve/", {"ids": shown}, headers=headers)
             view_ms = (time.perf_counter() - started) * 1000
             if response.status_code != 200 or b"note-success" not in response.content:
                 raise SystemExit(f"in-process approval of {view_pk} answered {response.status_code}")
@@ -819,7 +825,7 @@ def request(port: int, method: str, path: str, *, body: dict | None = None, head
     """One HTTP request on a fresh loopback connection (gunicorn's sync workers close after each)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        data = urllib.parse.urlencode(body).encode() if body is not None else None
+        data = urllib.parse.urlencode(body, doseq=True).encode() if body is not None else None
         all_headers = {"Host": f"127.0.0.1:{port}", **(headers or {})}
         if data is not None:
             all_headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -902,11 +908,11 @@ def approve_all(*, port: int, sessions: list[Session], targets: list[int], secon
 
     def client(session: Session, share: list[int]) -> None:
         start.wait()
-        for pk in share:
+        for number, pk in enumerate(share):
             if time.monotonic() > deadline:
                 run.stopped_by_time = True
                 return
-            _approve_one(session, pk, run)
+            _approve_one(session, pk, run, shown=share[number : number + SHOWN_ROWS])
 
     threads = [threading.Thread(target=client, args=pair, daemon=True) for pair in zip(sessions, shares, strict=True)]
     for thread in threads:
@@ -919,11 +925,18 @@ def approve_all(*, port: int, sessions: list[Session], targets: list[int], secon
     return run
 
 
-def _approve_one(session: Session, pk: int, run: ApprovalRun) -> None:
-    headers = {"HX-Request": "true", "HX-Target": f"proposal-{pk}"}
+def approve_headers(pk: int, host: str) -> dict:
+    """What the queue's Approve button sends: htmx's headers, the page it is on (so the answer redraws the queue's
+    count and bulk button out of band, as in a browser)."""
+    return {"HX-Request": "true", "HX-Target": f"proposal-{pk}", "HX-Current-URL": f"http://{host}/"}
+
+
+def _approve_one(session: Session, pk: int, run: ApprovalRun, *, shown: list[int]) -> None:
+    headers = approve_headers(pk, f"127.0.0.1:{session.port}")
     started = time.perf_counter()
     try:
-        status, _, content = session.post(f"/proposals/{pk}/approve/", {}, headers)
+        # The form also sends the ids the page's bulk button holds: the rows shown, this one first.
+        status, _, content = session.post(f"/proposals/{pk}/approve/", {"ids": shown}, headers)
     except (OSError, http.client.HTTPException) as failure:
         with run.lock:
             run.attempted += 1

@@ -204,6 +204,9 @@ WAYPOINT_MAX_P_LOSS = float(os.environ.get("WAYPOINT_MAX_P_LOSS", "0.35"))
 # pause or cut: the spend it saves per week) or likelier than the cap to lose value; bulk approval and
 # auto-approval never take a proposal above the cap, whenever it was made.
 WAYPOINT_MIN_WEEKLY_VALUE = float(os.environ.get("WAYPOINT_MIN_WEEKLY_VALUE", "25"))
+# How long a process may reuse its sums of the days that guardrails read (evidence, this month's spend) when no
+# import has written days since: see decisions/data/guardrail_figures.py. 0 sums them for every decision.
+WAYPOINT_GUARDRAIL_FIGURES_SECONDS = float(os.environ.get("WAYPOINT_GUARDRAIL_FIGURES_SECONDS", "60"))
 WAYPOINT_MAX_PROPOSAL_P_LOSS = float(os.environ.get("WAYPOINT_MAX_PROPOSAL_P_LOSS", "0.3"))
 if not 0 <= WAYPOINT_MAX_PROPOSAL_P_LOSS <= 1:
     raise ImproperlyConfigured(

@@ -24,6 +24,7 @@ app_name = "decisions"
 urlpatterns = [
     # --- review queue (decisions/views/queue.py, proposal.py, review.py) ---
     path("", queue.queue, name="queue"),
+    path("queue/waiting/", queue.queue_waiting, name="queue-waiting"),
     path("proposals/<int:pk>/", proposal.proposal_detail, name="proposal"),
     path("proposals/<int:pk>/approve/", review.proposal_approve, name="proposal-approve"),
     path("proposals/<int:pk>/edit/", review.proposal_edit, name="proposal-edit"),

@@ -517,17 +517,5 @@ def deal_run_execute(
 ) -> DealImportOutcome:
     """Import the run's deals file (or `stream`), keeping the run's status and progress up to date."""
     return importing.run_execute(
-        run,
-        stream,
-        lambda stream, on_progress: import_deals(
-            stream=stream,
-            filename=run.filename,
-            actor=run.uploaded_by,
-            dry_run=run.dry_run,
-            run=run,
-            size_bytes=run.size_bytes,
-            campaign_column=campaign_column,
-            on_progress=on_progress,
-        ),
-        outcome_type=DealImportOutcome,
+        run, stream, import_deals, outcome_type=DealImportOutcome, campaign_column=campaign_column
     )

@@ -99,6 +99,8 @@ class MonthToDate:
     spend: float
     through: dt.date | None
     spend_share: float  # spend / budget over the month's days that have both (1.0 when none has)
+    paired_spend: float = 0.0  # the spend and budget of those days, so months of several campaigns add up
+    paired_budget: float = 0.0
 
 
 def month_to_date(*, today: dt.date, campaign_ids: Iterable[int] | None = None) -> dict[int, MonthToDate]:
@@ -124,9 +126,15 @@ MONTH_SUMS = {
 
 def month_of(row: dict) -> MonthToDate:
     """A row of MONTH_SUMS as spend this month, through which day, and the share of its budget it spends."""
-    paired_budget = float(row["paired_budget"] or 0)
-    share = float(row["paired_spend"] or 0) / paired_budget if paired_budget > 0 else 1.0
-    return MonthToDate(spend=float(row["month_spend"] or 0), through=row["through"], spend_share=share)
+    paired_spend, paired_budget = float(row["paired_spend"] or 0), float(row["paired_budget"] or 0)
+    share = paired_spend / paired_budget if paired_budget > 0 else 1.0
+    return MonthToDate(
+        spend=float(row["month_spend"] or 0),
+        through=row["through"],
+        spend_share=share,
+        paired_spend=paired_spend,
+        paired_budget=paired_budget,
+    )
 
 
 def pacing_band() -> pacing.Band:

@@ -341,18 +341,5 @@ def _queue_analysis(experiment_id: int) -> None:
 def experiment_run_execute(*, run: ImportRun, stream: BinaryIO, name: str, control: str) -> ExperimentImportOutcome:
     """Import the upload's test, keeping its run's status and problems up to date (as the other uploads do)."""
     return importing.run_execute(
-        run,
-        stream,
-        lambda stream, on_progress: import_experiment(
-            stream=stream,
-            filename=run.filename,
-            name=name,
-            control=control,
-            actor=run.uploaded_by,
-            dry_run=run.dry_run,
-            run=run,
-            size_bytes=run.size_bytes,
-            on_progress=on_progress,
-        ),
-        outcome_type=ExperimentImportOutcome,
+        run, stream, import_experiment, outcome_type=ExperimentImportOutcome, name=name, control=control
     )

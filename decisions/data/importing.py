@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from decisions import date_window
 from decisions.audit import events as audit_events
+from decisions.data import guardrail_figures
 from decisions.models import METRIC_FIELDS, MONEY_FIELDS, SHARE_FIELDS, Campaign, DailyMetric, ImportRun
 from decisions.queueing import queue_follow_up_on_commit
 from decisions.review.selectors import known_campaigns
@@ -680,6 +681,7 @@ class _Writer:
             )
         else:
             DailyMetric.objects.bulk_create(objects, ignore_conflicts=True)
+        guardrail_figures.forget()
 
     def unmatched_warnings(self) -> list[str]:
         """What was skipped and why, first among the warnings, each id with the closest known ids."""
@@ -960,32 +962,22 @@ def import_run_execute(
     *, run: ImportRun, stream: BinaryIO | None = None, create_campaigns: bool = False
 ) -> ImportOutcome:
     """Import the run's performance file (or `stream`), keeping the run's status, progress and problems up to date."""
-    return run_execute(
-        run,
-        stream,
-        lambda stream, on_progress: import_performance(
-            stream=stream,
-            filename=run.filename,
-            actor=run.uploaded_by,
-            dry_run=run.dry_run,
-            run=run,
-            size_bytes=run.size_bytes,
-            on_progress=on_progress,
-            create_campaigns=create_campaigns,
-        ),
-    )
+    return run_execute(run, stream, import_performance, create_campaigns=create_campaigns)
 
 
 def run_execute(
     run: ImportRun,
     stream: BinaryIO | None,
-    do_import: Callable[[BinaryIO, Callable[[int, int], None]], ImportOutcome],
+    importer: Callable[..., ImportOutcome],
     *,
     outcome_type: type[ImportOutcome] = ImportOutcome,
+    **options,
 ) -> ImportOutcome:
-    """Run `do_import(stream, on_progress)` for an upload's run (of any kind of file): the run is marked running,
-    its progress published, a file that cannot be read or an import that crashes recorded as a failure (a crash
-    is raised again), and a refused or dry run finished here (a written one finishes in its follow-ups)."""
+    """Run an upload's import (of any kind of file): `importer` reads the run's file (or `stream`) with the run's
+    own filename, uploader, dry run and size, and `options` (a deals file's campaign column, an experiment's name).
+    The run is marked running, its progress published, a file that cannot be read or an import that crashes
+    recorded as a failure (a crash is raised again), and a refused or dry run finished here (a written one
+    finishes in its follow-ups)."""
 
     def failed(problem: Problem) -> ImportOutcome:
         return outcome_type(filename=run.filename, dry_run=run.dry_run, problems=[str(problem)], problem_count=1)
@@ -996,7 +988,16 @@ def run_execute(
         with contextlib.ExitStack() as stack:
             if stream is None:
                 stream = stack.enter_context(Path(run.stored_path).open("rb"))
-            outcome = do_import(stream, lambda bytes_read, rows_read: _report_progress(run.pk, bytes_read, rows_read))
+            outcome = importer(
+                stream=stream,
+                filename=run.filename,
+                actor=run.uploaded_by,
+                dry_run=run.dry_run,
+                run=run,
+                size_bytes=run.size_bytes,
+                on_progress=lambda bytes_read, rows_read: _report_progress(run.pk, bytes_read, rows_read),
+                **options,
+            )
     except OSError as exc:
         outcome = failed(Problem(0, "file", run.stored_path, f"cannot be read ({exc.strerror})"))
     except Exception as exc:

@@ -229,17 +229,4 @@ def _upsert(rows: list[TotalsRow], period_days: int, *, dry_run: bool) -> int:
 
 def totals_run_execute(*, run: ImportRun, stream: BinaryIO | None = None) -> TotalsOutcome:
     """Import the run's totals file, keeping the run's status and problems up to date (the upload page)."""
-    return importing.run_execute(
-        run,
-        stream,
-        lambda stream, on_progress: import_totals(
-            stream=stream,
-            filename=run.filename,
-            actor=run.uploaded_by,
-            dry_run=run.dry_run,
-            run=run,
-            size_bytes=run.size_bytes,
-            on_progress=on_progress,
-        ),
-        outcome_type=TotalsOutcome,
-    )
+    return importing.run_execute(run, stream, import_totals, outcome_type=TotalsOutcome)

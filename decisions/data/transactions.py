@@ -412,17 +412,4 @@ def lifetime_value_status() -> LifetimeValueStatus:
 
 
 def transaction_run_execute(*, run: ImportRun, stream: BinaryIO | None = None) -> TransactionImportOutcome:
-    return importing.run_execute(
-        run,
-        stream,
-        lambda stream, on_progress: import_transactions(
-            stream=stream,
-            filename=run.filename,
-            actor=run.uploaded_by,
-            dry_run=run.dry_run,
-            run=run,
-            size_bytes=run.size_bytes,
-            on_progress=on_progress,
-        ),
-        outcome_type=TransactionImportOutcome,
-    )
+    return importing.run_execute(run, stream, import_transactions, outcome_type=TransactionImportOutcome)

@@ -136,8 +136,8 @@ def applications_create(*, proposal: Proposal, changes: list[dict], direction: s
     """Write one outbox row per platform the changes touch; call inside the transaction of the decision."""
     routes = routing.routes(changes)
     split = len(routes) > 1
-    return [
-        _create(
+    rows = [
+        _row(
             proposal=proposal,
             direction=direction,
             route=route,
@@ -145,6 +145,11 @@ def applications_create(*, proposal: Proposal, changes: list[dict], direction: s
         )
         for route in routes
     ]
+    # One INSERT for every platform's row (ids come back on PostgreSQL and SQLite 3.35+).
+    created = Application.objects.bulk_create(rows) if split else [_saved(rows[0])]
+    for application in created:
+        _queue_on_commit(application.pk)
+    return created
 
 
 def rollback_create(*, undoing: Application, changes: list[dict]) -> Application:
@@ -165,7 +170,13 @@ def succeeded_applies(proposal: Proposal) -> list[Application]:
 
 
 def _create(*, proposal: Proposal, direction: str, route: routing.Route, key: str) -> Application:
-    application = Application.objects.create(
+    application = _saved(_row(proposal=proposal, direction=direction, route=route, key=key))
+    _queue_on_commit(application.pk)
+    return application
+
+
+def _row(*, proposal: Proposal, direction: str, route: routing.Route, key: str) -> Application:
+    return Application(
         proposal=proposal,
         direction=direction,
         platform=route.platform,
@@ -173,7 +184,10 @@ def _create(*, proposal: Proposal, direction: str, route: routing.Route, key: st
         changes=route.changes,
         idempotency_key=key,
     )
-    _queue_on_commit(application.pk)
+
+
+def _saved(application: Application) -> Application:
+    application.save(force_insert=True)
     return application
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from decisions import access as roles
 from decisions.audit import events as audit_events
+from decisions.data import guardrail_figures
 from decisions.data.deal_figures import import_deals
 from decisions.data.health import data_health_check
 from decisions.data.transactions import import_transactions
@@ -192,7 +193,9 @@ def _create_metrics(world: World, history: SimHistory, ids: dict[str, int]) -> i
         )
         for row in history.rows(world)
     )
-    return len(DailyMetric.objects.bulk_create(metrics, batch_size=2000))
+    written = len(DailyMetric.objects.bulk_create(metrics, batch_size=2000))
+    guardrail_figures.forget()
+    return written
 
 
 def _import_demo_deals(world: World, history: SimHistory, seed: int) -> None:

@@ -131,7 +131,7 @@ def allocate_detailed(
     share of draws in which the move does worse than the money would do where
     it came from or goes to (see `_move_p_loss`). With `max_p_loss`, moves
     above it are held at today's budget and the rest re-allocated. A None
-    curve (no fit, or too little evidence) is held at today's budget.
+    curve (no fit, or too little evidence) is held at today's budget, even outside its bounds.
     """
     current = np.asarray(current, dtype=float)
     fits = [f if isinstance(f, CurveFit) else None for f in curves]
@@ -141,7 +141,9 @@ def allocate_detailed(
         total = min(total, float(total_cap))
     lower = np.asarray(bounds.lower, dtype=float).copy()
     upper = np.minimum(np.asarray(bounds.upper, dtype=float), max(total, lower.max(initial=0.0)))
-    held = np.array([c is None for c in curves]) & (lower <= current) & (current <= upper)
+    # Held even outside its bounds: with no curve a move cannot be valued, so bringing the budget within a
+    # guardrail's bounds is left to the guardrail and the people who set it, not to a shift.
+    held = np.array([c is None for c in curves])
     lower, upper = _hold(lower, upper, current, held)
     caps = np.full(len(current), np.inf) if spend_caps is None else np.nan_to_num(spend_caps, nan=np.inf)
     caps = np.broadcast_to(np.asarray(caps, dtype=float), current.shape)

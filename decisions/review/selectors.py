@@ -6,16 +6,29 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from django.db import connection
-from django.db.models import BooleanField, Case, Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    FloatField,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    When,
+)
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 from django.utils import timezone
 
-from decisions.data import delivery
+from decisions.data import delivery, guardrail_figures
 from decisions.models import Application, Campaign, DailyMetric, GenerationRun, ImportRun, Proposal
 from objectives.guardrails import CampaignFacts, KnownCampaigns
 
 # How far back the min_evidence guardrail looks for days and conversions.
-EVIDENCE_WINDOW_DAYS = 90
+EVIDENCE_WINDOW_DAYS = guardrail_figures.EVIDENCE_WINDOW_DAYS
 
 
 def pending_proposals() -> QuerySet[Proposal]:
@@ -181,27 +194,22 @@ def campaign_facts(
     *,
     today: dt.date,
     external_ids: Iterable[str] | None = None,
-    evidence_for: Iterable[str] | None = None,
     month_spend: bool = True,
+    figures: guardrail_figures.Snapshot | None = None,
 ) -> dict[str, CampaignFacts]:
-    """What the guardrail checker needs to know about campaigns, keyed by external id, in two queries.
-
-    Evidence counts days with spend and conversions (leads where reported, else
-    the platform's count) over the last EVIDENCE_WINDOW_DAYS days. Summing it is
-    the expensive part, so `evidence_for` limits it to the campaigns a change
-    touches (the others are still needed, for total caps, without evidence).
-    """
+    """What the guardrail checker needs to know about campaigns, keyed by external id: one query for the campaigns,
+    their days' figures (evidence, this month's spend) from guardrail_figures' snapshot."""
     # An archived campaign (created by mistake) is nobody's to judge: no rule's scope, no cap's total.
     campaigns = Campaign.objects.filter(archived_at__isnull=True)
     if external_ids is not None:
         campaigns = campaigns.filter(external_id__in=list(external_ids))
-    evidence = _evidence(today=today, external_ids=None if evidence_for is None else list(evidence_for))
-    campaigns = list(campaigns)
-    # This month's spend, for monthly budgets: one more query, over a month of rows at most.
-    month_of = None if external_ids is None else [c.pk for c in campaigns]
-    month = delivery.month_to_date(today=today, campaign_ids=month_of) if month_spend else {}
+    figures = figures or guardrail_figures.snapshot(today=today)
     return {
-        c.external_id: _with_month(_facts(c, *evidence.get(c.pk, (0, None, None))), month.get(c.pk)) for c in campaigns
+        c.external_id: _with_month(
+            _facts(c, figures.evidence.get(c.pk, guardrail_figures.NO_EVIDENCE)),
+            figures.month.get(c.pk) if month_spend else None,
+        )
+        for c in campaigns
     }
 
 
@@ -214,70 +222,81 @@ def _with_month(facts: CampaignFacts, month) -> CampaignFacts:
 def facts_for_change(
     *, today: dt.date, external_ids: Iterable[str], whole_scope: bool = True, month_spend: bool = True
 ) -> dict[str, CampaignFacts]:
-    """What the guardrail checker needs to judge a change to these campaigns, in three small queries.
+    """What the guardrail checker needs to judge a change to these campaigns, in two small queries.
 
-    The touched campaigns get their full facts (evidence included). The others matter only to a total cap,
-    which adds up the daily budgets of its scope (a channel, a tag or every campaign) that are not paused:
-    they come summed by (channel, tags), one entry per group under a key no external id can take, so every
-    scope adds up to what it adds up to campaign by campaign, without building a thousand campaigns' facts for
-    each decision. Paused campaigns count for nothing in a cap and are left out of the sums.
+    The touched campaigns get their full facts (evidence included). The others matter only to a whole-scope
+    rule: a total cap adds up the daily budgets of its scope (a channel, a tag or every campaign) that are not
+    paused, a monthly budget its month's spend. They come summed by (channel, tags) — and paused apart, for the
+    month — one entry per group under a key no external id can take, so every scope adds up to what it adds up to
+    campaign by campaign, without building a thousand campaigns' facts for each decision.
 
     The caller says what its rules read (GuardrailKind.reads_whole_scope, reads_month_spend): without a rule
     that adds up a scope, the others are not read at all; without one that reads the month's spend, no month.
     """
     ids = set(external_ids)
-    facts = campaign_facts(today=today, external_ids=ids, evidence_for=ids, month_spend=month_spend)
+    figures = guardrail_figures.snapshot(today=today)
+    facts = campaign_facts(today=today, external_ids=ids, month_spend=month_spend, figures=figures)
     if not whole_scope:
         return facts
+    # Tags come as their JSON text, decoded once per group rather than once per campaign.
     others = (
         Campaign.objects.filter(archived_at__isnull=True)
         .exclude(external_id__in=ids)
-        .exclude(status=Campaign.Status.PAUSED)
-        .values("channel", "tags")
-        .annotate(total=Sum("daily_budget"))
+        .values_list("pk", "channel", Cast("tags", TextField()), "status", Cast("daily_budget", FloatField()))
         .order_by()
     )
-    for group in others:
-        tags = tuple(group["tags"] or ())
-        key = f"{OTHERS_PREFIX}{group['channel']}|{'|'.join(tags)}"
-        facts[key] = CampaignFacts(
-            external_id=key,
-            channel=group["channel"],
-            tags=tags,
-            audience="",
-            daily_budget=float(group["total"] or 0),
-            status=Campaign.Status.ACTIVE,
-        )
-    if month_spend:
-        _add_others_month(facts, today=today, touched=ids)
+    month = figures.month if month_spend else {}
+    groups: dict[str, _OthersGroup] = {}
+    for pk, channel, tags, status, budget in others:
+        paused = status == Campaign.Status.PAUSED
+        if not paused:
+            _group(groups, channel, tags, paused=False).daily_budget += budget or 0.0
+        if (spent := month.get(pk)) is not None:
+            _group(groups, channel, tags, paused=paused).add_month(spent)
+    facts.update((group.key, group.facts()) for group in groups.values())
     return facts
 
 
-def _add_others_month(facts: dict[str, CampaignFacts], *, today: dt.date, touched: set[str]) -> None:
-    """The other campaigns' spend this month, summed by the same groups, for monthly budgets: a paused
-    campaign spent before it was paused, so its month counts (under a key of its own, with no budget)."""
-    first = today.replace(day=1)
-    months = (
-        DailyMetric.objects.filter(date__gte=first, date__lte=today, campaign__archived_at__isnull=True)
-        .exclude(campaign__external_id__in=touched)
-        .values("campaign__channel", "campaign__tags", "campaign__status")
-        .annotate(**delivery.MONTH_SUMS)
-        .order_by()
-    )
-    for group in months:
-        tags = tuple(group["campaign__tags"] or ())
-        paused = group["campaign__status"] == Campaign.Status.PAUSED
-        key = f"{OTHERS_PREFIX}{group['campaign__channel']}|{'|'.join(tags)}{'|paused' if paused else ''}"
-        base = facts.get(key) or CampaignFacts(
-            external_id=key,
-            channel=group["campaign__channel"],
-            tags=tags,
+class _OthersGroup:
+    """The other campaigns of one (channel, tags), summed: their budgets, and their month as one campaign's."""
+
+    def __init__(self, key: str, channel: str, tags: tuple[str, ...], paused: bool):
+        self.key, self.channel, self.tags, self.paused = key, channel, tags, paused
+        self.daily_budget = 0.0
+        self.month_spend, self.paired_spend, self.paired_budget = 0.0, 0.0, 0.0
+        self.through: dt.date | None = None
+        self.has_month = False
+
+    def add_month(self, month: delivery.MonthToDate) -> None:
+        self.has_month = True
+        self.month_spend += month.spend
+        self.paired_spend += month.paired_spend
+        self.paired_budget += month.paired_budget
+        if month.through is not None and (self.through is None or month.through > self.through):
+            self.through = month.through
+
+    def facts(self) -> CampaignFacts:
+        base = CampaignFacts(
+            external_id=self.key,
+            channel=self.channel,
+            tags=self.tags,
             audience="",
-            daily_budget=0.0,
-            status=Campaign.Status.PAUSED if paused else Campaign.Status.ACTIVE,
+            daily_budget=self.daily_budget,
+            status=Campaign.Status.PAUSED if self.paused else Campaign.Status.ACTIVE,
         )
-        month = delivery.month_of(group)
-        facts[key] = replace(base, month_spend=month.spend, spend_through=month.through, spend_share=month.spend_share)
+        if not self.has_month:
+            return base
+        share = self.paired_spend / self.paired_budget if self.paired_budget > 0 else 1.0
+        return replace(base, month_spend=self.month_spend, spend_through=self.through, spend_share=share)
+
+
+def _group(groups: dict, channel: str, tags_json: str | None, *, paused: bool) -> _OthersGroup:
+    found = groups.get((channel, tags_json, paused))
+    if found is None:
+        tags = tuple(json.loads(tags_json or "[]"))
+        key = f"{OTHERS_PREFIX}{channel}|{'|'.join(tags)}{'|paused' if paused else ''}"
+        found = groups[(channel, tags_json, paused)] = _OthersGroup(key, channel, tags, paused)
+    return found
 
 
 # Keys of the summed "other campaigns" entries of facts_for_change: external ids never contain a NUL.
@@ -288,24 +307,12 @@ def known_campaigns() -> KnownCampaigns:
     """The campaigns a guardrail scope may name (archived ones left out), for checking scopes as they are typed."""
     campaigns = list(Campaign.objects.filter(archived_at__isnull=True).order_by("external_id"))
     return KnownCampaigns(
-        campaigns=tuple(_facts(c, 0, None, None) for c in campaigns),
+        campaigns=tuple(_facts(c) for c in campaigns),
         names={c.external_id: c.name for c in campaigns if c.name},
     )
 
 
-def _evidence(*, today: dt.date, external_ids: list[str] | None) -> dict[int, tuple]:
-    since = today - dt.timedelta(days=EVIDENCE_WINDOW_DAYS)
-    rows = DailyMetric.objects.filter(date__gt=since, date__lte=today)
-    if external_ids is not None:
-        rows = rows.filter(campaign__external_id__in=external_ids)
-    totals = rows.values("campaign_id").annotate(
-        days=Count("id", filter=Q(spend__gt=0)), leads=Sum("leads"), platform=Sum("platform_conversions")
-    )
-    return {t["campaign_id"]: (t["days"], t["leads"], t["platform"]) for t in totals}
-
-
-def _facts(campaign: Campaign, evidence_days: int, leads, platform_conversions) -> CampaignFacts:
-    conversions = leads if leads is not None else platform_conversions
+def _facts(campaign: Campaign, evidence: guardrail_figures.Evidence = guardrail_figures.NO_EVIDENCE) -> CampaignFacts:
     return CampaignFacts(
         external_id=campaign.external_id,
         name=campaign.name,
@@ -315,6 +322,6 @@ def _facts(campaign: Campaign, evidence_days: int, leads, platform_conversions) 
         daily_budget=float(campaign.daily_budget),
         status=campaign.status,
         last_applied_change=campaign.last_changed_at.date() if campaign.last_changed_at else None,
-        evidence_days=evidence_days,
-        evidence_conversions=float(conversions or 0),
+        evidence_days=evidence.days,
+        evidence_conversions=evidence.conversions,
     )

@@ -53,7 +53,7 @@ def change_lines(changes: list[dict], names: dict[str, str], final_changes: list
     chosen = {(targets.ref(c), c.get("field")): c for c in final_changes or []}
     lines = []
     for change in changes:
-        final = chosen.get((targets.ref(change), change["field"]), change)
+        final = chosen.get((targets.ref(change), change["field"]), change) if chosen else change
         # A line names its thing by id under "campaign" (a workflow's id), as pages and verdict wording read it;
         # a workflow's name and why it may go are looked up by its ref.
         shown_id = targets.ref(change)[-1]
@@ -64,46 +64,65 @@ def change_lines(changes: list[dict], names: dict[str, str], final_changes: list
             "campaign": shown_id,
             "to": final["to"],
             "machine_to": change["to"],
-            "edited": not estimates.same_value(change["field"], final["to"], change["to"]),
+            "edited": final is not change and not estimates.same_value(change["field"], final["to"], change["to"]),
             "name": own or shown_id,
             "why": names.get(("why", *targets.ref(change)), ""),
             "field_label": _field_label(change),
             "pct": None,
             "delta": None,
-            "pct_text": "",
         }
-        line["from_text"] = _value_text(change["field"], change["from"])
-        line["to_text"] = _value_text(change["field"], final["to"])
-        line["machine_to_text"] = _value_text(change["field"], change["to"])
         if change["field"] == fields.BUDGET:
             before, after = float(change["from"]), float(final["to"])
             line["delta"] = round(after - before, 2)
             line["pct"] = round(100 * (after - before) / before, 1) if before else None
-            line["pct_text"] = "new" if line["pct"] is None else formatting.signed_percent(line["pct"])
         lines.append(line)
     return lines
 
 
+def pct_text(line: dict) -> str:
+    """A budget line's move in % ("new" from nothing); "" for other fields. Worded only where a line is shown."""
+    if line["field"] != fields.BUDGET:
+        return ""
+    return "new" if line["pct"] is None else formatting.signed_percent(line["pct"])
+
+
+# A row names this many of a proposal's campaigns, its largest moves; its page names them all. A shift across a
+# hundred campaigns cannot be read at a glance, and drawing every line of every row was most of a queue page.
+ROW_LINES = 5
+
+
+def row_lines(lines: list[dict], limit: int = ROW_LINES) -> list[dict]:
+    """The lines a queue row shows: all of them up to `limit`, else the largest moves, in the proposal's order."""
+    if len(lines) <= limit:
+        return lines
+    largest = sorted(range(len(lines)), key=lambda i: -abs(lines[i]["delta"] or lines[i]["pct"] or 0))[:limit]
+    return [lines[i] for i in sorted(largest)]
+
+
 def lines_html(lines: list[dict]) -> SafeString:
-    """The row's list items for its change lines, escaped here in one pass: a budget shift names dozens of
-    campaigns, and a template variable per figure per line was most of drawing a queue page of 100 rows."""
+    """The row's list items for its change lines, escaped here in one pass: a template variable per figure per
+    line was most of drawing a queue page of 100 rows."""
     return format_html_join("", "<li>{}</li>", ((_line_html(line),) for line in lines))
 
 
 def _line_html(line: dict) -> SafeString:
+    # The values are worded here, for the lines a row shows, not for every line of a wide shift.
+    field = line["field"]
     proposed = (
-        format_html(' <span class="proposed">(proposed {})</span>', line["machine_to_text"]) if line["edited"] else ""
+        format_html(' <span class="proposed">(proposed {})</span>', _value_text(field, line["machine_to"]))
+        if line["edited"]
+        else ""
     )
     delta = ""
-    if line["pct_text"]:
+    if move := pct_text(line):
         direction = "down" if line["delta"] is not None and line["delta"] < 0 else "up"
-        delta = format_html(' <span class="delta {}">{}</span>', direction, line["pct_text"])
+        delta = format_html(' <span class="delta {}">{}</span>', direction, move)
     return format_html(
         '{} <span class="muted">{}</span> <span class="nums">{} → <strong>{}</strong>{}</span>{}',
         line["name"],
         line["field_label"],
-        line["from_text"],
-        line["to_text"],
+        _value_text(field, line["from"]),
+        _value_text(field, line["to"]),
         proposed,
         delta,
     )
@@ -285,7 +304,9 @@ def decorate(proposals: list[Proposal]) -> list[Proposal]:
         proposal.lines = change_lines(proposal.changes, names, final) if final else machine_lines
         # An approved edit says what was done ("… by $12.47"); its lines keep the machine's values beside.
         proposal.headline = headline(proposal.kind, proposal.lines)
-        proposal.lines_html = lines_html(proposal.lines)
+        shown = row_lines(proposal.lines)
+        proposal.lines_html = lines_html(shown)
+        proposal.more_lines = len(proposal.lines) - len(shown)
         proposal.net_change = net_budget_text(final, proposal.changes) if final else ""
         proposal.channels = channels_of(proposal.changes, labels)
         proposal.guard = guard_of(named_verdicts(proposal.guardrail_verdicts, own_names))

@@ -15,7 +15,7 @@ from decisions.review import kinds, selectors
 from decisions.review import transitions as reviewing
 from decisions.views import health as health_views
 from decisions.views import pacing as pacing_views
-from decisions.views.presenters import decorate, edit_summary, guard_of
+from decisions.views.presenters import decorate, edit_summary, guard_of, pct_text
 from objectives import formatting
 
 PAGE = "decisions/proposal.html"
@@ -158,7 +158,7 @@ def platform_table(proposal: Proposal, external_ids: list[str], *, curves: dict,
             {
                 "campaign": eid,
                 "name": names.get(eid, eid),
-                "move": line.get("pct_text") or "",
+                "move": pct_text(line) if line else "",
                 "down": (line.get("delta") or 0) < 0,
                 "platform_roas": _rate(row.get("platform_roas"), "×"),
                 "average": _per_dollar(row.get("objective_per_spend"), unit),

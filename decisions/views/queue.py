@@ -22,11 +22,12 @@ from decisions.review import selectors
 from decisions.review import transitions as reviewing
 from decisions.review.filters import QueueFilter
 from decisions.views.objectives import vanity_notice
-from decisions.views.presenters import EXPIRING_SOON, decorate
+from decisions.views.presenters import EXPIRING_SOON, Guard, decorate, guard_of, mark_out_of_date, objective_words
 from objectives import formatting
 
 PAGE = "decisions/queue.html"
 RESULTS = f"{PAGE}#queue-results"
+WAITING = f"{PAGE}#waiting-value-text"
 PAGE_SIZES = (25, 50, 100)
 DEFAULT_PAGE_SIZE = 25
 # Far past any real queue, and small enough that the row offset fits the database's 64-bit integers.
@@ -100,9 +101,24 @@ def queue(request: HttpRequest) -> HttpResponse:
     }
     if request.htmx and request.htmx.target == "queue-results":
         return render(request, RESULTS, context)
-    waiting = waiting_value(unit=_unit_of(page.rows))
-    extra = {"waiting": waiting, "vanity_notice": vanity_notice(), "bulk_result": bulk_result(request.GET.get("bulk"))}
+    extra = {"vanity_notice": vanity_notice(), "bulk_result": bulk_result(request.GET.get("bulk"))}
     return render(request, PAGE, {**context, **extra})
+
+
+@require_GET
+def queue_waiting(request: HttpRequest) -> HttpResponse:
+    """The expected value waiting in the whole queue. The queue page asks for it once drawn and again after each
+    decision (at most once a second), so neither the page nor a decision waits for a sum over every pending row."""
+    return render(request, WAITING, {"waiting": waiting_value(unit=_queue_unit())})
+
+
+def _queue_unit() -> formatting.Unit:
+    """What the queue's proposals are counted in: its first proposal's objective (all share the one in force)."""
+    top = selectors.queue_proposals().values("run_id", "expected_metric").first()
+    if top is None:
+        return formatting.MONEY
+    metric, weights = selectors.run_objectives([top["run_id"]]).get(top["run_id"], (top["expected_metric"], {}))
+    return objective_words(metric or top["expected_metric"], weights).unit
 
 
 # Proposals a bulk approval approved that an undo can still reach (applied) or will once applied (approved).
@@ -127,14 +143,10 @@ def bulk_result(batch_id: str | None) -> dict | None:
     }
 
 
-def _bulk_approvable(proposal: Proposal) -> bool:
+def _bulk_approvable(proposal: Proposal, guard: Guard | None = None) -> bool:
     """What "Approve all that pass" offers: every guardrail passes, still current, within the P(loss) cap."""
-    return proposal.guard.status == "pass" and not proposal.out_of_date and not reviewing.above_p_loss_cap(proposal)
-
-
-def _unit_of(rows: list[Proposal]) -> formatting.Unit:
-    """What the queue's proposals are counted in (all are made for the objective in force): the rows' own unit."""
-    return rows[0].objective.unit if rows else formatting.MONEY
+    guard = guard or proposal.guard
+    return guard.status == "pass" and not proposal.out_of_date and not reviewing.above_p_loss_cap(proposal)
 
 
 def waiting_value(*, now: dt.datetime | None = None, unit: formatting.Unit = formatting.MONEY) -> dict:
@@ -184,11 +196,20 @@ def summary_after_decision(request: HttpRequest) -> dict | None:
     filterset = QueueFilter(QueryDict(address.query) or None, queryset=selectors.queue_proposals())
     total = selectors.capped_count(filterset.qs)
     shown = [int(value) for value in request.POST.getlist("ids") if value.isdigit()]
-    still_shown = decorate(list(selectors.queue_proposals().filter(pk__in=shown))) if shown else []
     return {
         "page": QueueCount(total=total, total_capped=total > selectors.QUEUE_COUNT_CAP),
         "filter": filterset,
-        "passing_ids": [p.pk for p in still_shown if _bulk_approvable(p)],
+        "passing_ids": still_bulk_approvable(shown),
         "next_url": current,
-        "waiting": waiting_value(unit=_unit_of(still_shown)),
     }
+
+
+def still_bulk_approvable(ids: list[int]) -> list[int]:
+    """Which of these proposals "Approve all that pass" may still take (`_bulk_approvable`), read without
+    presenting them: their stored verdicts, P(loss) and changes, and one query for their campaigns' values."""
+    if not ids:
+        return []
+    fields = ("pk", "status", "changes", "guardrail_verdicts", "p_loss")
+    proposals = list(selectors.queue_proposals().filter(pk__in=ids).select_related(None).only(*fields))
+    mark_out_of_date(proposals)
+    return [p.pk for p in proposals if _bulk_approvable(p, guard_of(p.guardrail_verdicts))]

@@ -24,6 +24,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django_htmx.http import trigger_client_event
 
 from decisions.delivery import outbox as applying
 from decisions.models import Proposal
@@ -44,7 +45,6 @@ from decisions.views.queue import summary_after_decision
 QUEUE_UPDATES = (
     "decisions/queue.html#queue-count",
     "decisions/queue.html#bulk-approve",
-    "decisions/queue.html#waiting-value",
 )
 
 STATUS_OF_REFUSAL: dict[type[Exception], int] = {
@@ -141,4 +141,6 @@ def _row_and_updates(request: HttpRequest, context: dict, message: str, *, statu
     if summary is not None:
         for fragment in QUEUE_UPDATES:
             response.content += render_to_string(fragment, {**summary, "oob": True}, request).encode()
+        # The expected value waiting is summed by a request of its own (decisions/queue.html#waiting-value).
+        trigger_client_event(response, "decided-on-queue")
     return announced(request, response, message)

@@ -116,20 +116,7 @@ def _upsert(records: list[parsing.Record], existing: dict[tuple[str, str], Workf
 
 def import_run_execute(*, run: ImportRun, stream: BinaryIO | None = None) -> WorkflowOutcome:
     """An upload's run: its status, progress and problems kept up to date, like every other import."""
-    return run_execute(
-        run,
-        stream,
-        lambda stream, on_progress: import_workflows(
-            stream=stream,
-            filename=run.filename,
-            actor=run.uploaded_by,
-            dry_run=run.dry_run,
-            run=run,
-            size_bytes=run.size_bytes,
-            on_progress=on_progress,
-        ),
-        outcome_type=WorkflowOutcome,
-    )
+    return run_execute(run, stream, import_workflows, outcome_type=WorkflowOutcome)
 
 
 def workflow_upload(*, upload, actor, dry_run: bool = False) -> tuple[ImportRun, WorkflowOutcome]:

@@ -1,8 +1,5 @@
 """A marketer bulk-approves what passes, then undoes those approvals as one step, on a laptop and on a phone."""
 
-import shutil
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
@@ -10,8 +7,6 @@ from decisions.models import Proposal
 from tests.browser.conftest import log_in
 from tests.browser.test_review import PASSWORD, proposal_for
 from tests.factories import GuardrailFactory, marketer
-
-SHOTS = Path("/tmp/wp/shots/speed")
 
 
 @pytest.fixture(autouse=True)
@@ -25,12 +20,6 @@ def patient_expect():
 def passing(transactional_db):
     GuardrailFactory(name="Max daily move", kind="max_budget_change_pct", params={"pct": 30}, severity="block")
     return [proposal_for("Search – Brand", priority=900), proposal_for("Search – Generic", priority=100)]
-
-
-def keep(path: Path) -> None:
-    """Also where this session's screenshots are looked at, when that folder exists."""
-    if SHOTS.is_dir():
-        shutil.copy(path, SHOTS / path.name)
 
 
 @pytest.mark.parametrize("width", [1440, 390])
@@ -49,7 +38,7 @@ def test_a_marketer_bulk_approves_then_undoes_them_in_one_step(browser, live_ser
     expect(result.get_by_role("heading", name="Bulk approval of 2 proposals")).to_be_visible()
     # The apply ran at commit (tasks run in process here): both changes reached the ledger.
     expect(result.locator(".status-pill.applied")).to_have_count(2)
-    keep(screenshot(page, f"bulk-approved-{width}"))
+    screenshot(page, f"bulk-approved-{width}")  # test-artifacts/
 
     result.get_by_role("button", name="Undo these 2 approvals").click()
 
@@ -58,6 +47,6 @@ def test_a_marketer_bulk_approves_then_undoes_them_in_one_step(browser, live_ser
     expect(result).to_contain_text("undone by Maya Lind")
     expect(result.get_by_role("button", name="Undo these 2 approvals")).to_have_count(0)
     assert page.evaluate("document.documentElement.scrollWidth") <= width
-    keep(screenshot(page, f"bulk-undone-{width}"))
+    screenshot(page, f"bulk-undone-{width}")
     assert {p.status for p in Proposal.objects.filter(pk__in=[p.pk for p in passing])} == {"rolled_back"}
     context.close()

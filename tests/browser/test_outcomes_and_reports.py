@@ -122,7 +122,7 @@ def test_outcomes_show_on_history_the_proposal_and_the_campaign_page(
     ).to_contain_text("Outcome: −$513/week realised, below its interval")
     screenshot(page, "outcomes-history")
 
-    page.get_by_label("Channel").select_option("display")
+    page.locator("select#id_channel").select_option("display")
     expect(page.locator(f"#proposal-{world['applied'].pk}")).to_have_count(0)
     expect(page.locator(f"#proposal-{world['rejected'].pk}")).to_be_visible()
     assert "channel=display" in page.url

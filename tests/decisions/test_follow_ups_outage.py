@@ -67,4 +67,5 @@ def test_an_import_while_redis_is_down_is_kept(redis_down, caplog):
     assert lost == [
         "could not queue decisions.outcome_tasks.refresh_outcomes(); the change that set it off stands",
         "could not queue decisions.tasks.refresh_pending_verdicts(); the change that set it off stands",
+        "could not queue decisions.tasks.check_data_health('performance import'); the change that set it off stands",
     ]

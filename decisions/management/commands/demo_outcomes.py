@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from decisions.audit import events as audit_events
 from decisions.audit.actions import Action
+from decisions.data import guardrail_figures
 from decisions.delivery import outbox as applying
 from decisions.demo.clock import local_moment, replaying
 from decisions.demo.mix import MIX_PREFIX
@@ -285,6 +286,7 @@ def _upsert(rows, ids: dict[str, int]) -> int:
     DailyMetric.objects.bulk_create(
         metrics, batch_size=2000, update_conflicts=True, unique_fields=["campaign", "date"], update_fields=METRIC_FIELDS
     )
+    guardrail_figures.forget()
     return len(metrics)
 
 

@@ -165,3 +165,13 @@ def test_it_keeps_a_campaign_without_a_curve_at_its_current_budget():
     assert result.held[0] and result.budgets[0] == 80.0
     assert result.budgets[2] > 100.0
     assert result.budgets.sum() == pytest.approx(current.sum())
+
+
+def test_a_campaign_without_a_curve_stays_put_even_outside_the_guardrails_bounds():
+    # Its budget is above a guardrail's maximum: with no curve the engine cannot value a cut, so it proposes
+    # none (moving it into bounds left a shift with a campaign nobody could value, and the run crashed).
+    curves = [None, _curve(500.0, 100.0, 1.0), _curve(3000.0, 100.0, 1.0)]
+    current = np.array([900.0, 100.0, 100.0])
+    result = allocate_detailed(curves, current, bounds_from_limits(current, max_change_pct=50, budget_max=600.0))
+    assert result.held[0] and result.budgets[0] == 900.0
+    assert result.budgets.sum() == pytest.approx(current.sum())

@@ -207,11 +207,21 @@ def test_the_queue_head_sums_the_value_waiting_and_what_expires_within_12_hours(
 
     assert (waiting["total"], waiting["expiring"], waiting["count"]) == (1250.0, 250.0, 2)
     client.force_login(marketer())
+    # The page asks for the sum once drawn (its own request, so the page never waits for it)...
     page = client.get(reverse("decisions:queue")).content.decode()
-    assert "+$1,250/week</strong> of expected value waiting in 2 proposals" in page
-    assert "+$250/week of it expires within 12 hours" in page
+    assert f'hx-get="{reverse("decisions:queue-waiting")}"' in page
+    # ...which answers it.
+    answer = client.get(reverse("decisions:queue-waiting")).content.decode()
+    assert "+$1,250/week</strong> of expected value waiting in 2 proposals" in answer
+    assert "+$250/week of it expires within 12 hours" in answer
 
 
 def test_an_empty_queue_says_nothing_about_value(client):
     client.force_login(marketer())
-    assert "of expected value waiting" not in client.get(reverse("decisions:queue")).content.decode()
+    assert client.get(reverse("decisions:queue-waiting")).content.decode().strip() == ""
+
+
+def test_the_value_waiting_is_read_only_and_for_signed_in_users(client):
+    assert client.get(reverse("decisions:queue-waiting")).status_code == 302  # to the login page
+    client.force_login(marketer())
+    assert client.post(reverse("decisions:queue-waiting")).status_code == 405

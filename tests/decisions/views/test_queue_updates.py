@@ -48,6 +48,8 @@ def test_approving_on_the_queue_redraws_the_count_and_the_bulk_button_without_it
     assert "<strong>2</strong>\n  proposals waiting" in oob(body, "queue-count")
     assert "Approve all shown that pass every guardrail (2)" in oob(body, "bulk-approve")
     assert shown_ids(body) == [p.pk for p in others]
+    # The value waiting refreshes itself with a request of its own, asked for by this event.
+    assert response.headers["HX-Trigger"] == '{"decided-on-queue": {}}'
 
 
 def test_rejecting_on_the_queue_redraws_them_too(client, reviewer):
