@@ -314,6 +314,8 @@ def decorate(proposals: list[Proposal]) -> list[Proposal]:
         proposal.objective = objective_of(proposal, objectives)
         proposal.estimate = estimate_for(proposal, final)
         proposal.impact = impact(proposal.estimate, proposal.objective, machine=machine_estimate(proposal))
+        # Only changes to campaigns move the objective; retiring a workflow saves upkeep, not pipeline.
+        proposal.valued = kinds.get(proposal.kind).target == fields.CAMPAIGN
         proposal.age = timesince(proposal.created_at, now, depth=1)
         proposal.expires_in = timeuntil(proposal.expires_at, now, depth=1) if proposal.expires_at else ""
         proposal.expiring_soon = bool(proposal.expires_at and proposal.expires_at - now < EXPIRING_SOON)

@@ -253,3 +253,13 @@ def test_the_demo_inventory_gives_the_queue_its_retirements_and_the_page_its_cas
     ]
     assert {hold.workflow.name for hold in audit.held} == {"Lead scoring sync", "Double opt-in confirmation"}
     assert [(a.name, b.name) for a, b in audit.duplicates] == [("Welcome series", "Welcome series (old)")]
+
+
+def test_the_queue_says_a_retirement_moves_no_objective_value_rather_than_showing_zeros(inventory, client):
+    run_engine()
+    [proposal, *_] = retirements()
+    client.force_login(marketer())
+    page = client.get("/").content.decode()
+    row = page[page.index(f'id="proposal-{proposal.pk}"') :].split("</tbody>")[0]
+    assert "No effect on pipeline value: it removes upkeep" in row
+    assert "$0 to $0" not in row
