@@ -1,8 +1,9 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from decisions.data import deal_figures
+from decisions.management.file_import import import_file
 
 
 class Command(BaseCommand):
@@ -22,24 +23,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, path: str, dry_run: bool, campaign_column: str | None = None, **options):
+        outcome = import_file(self, deal_figures.import_deals, path, dry_run=dry_run, campaign_column=campaign_column)
         file = Path(path)
-        if not file.is_file():
-            raise CommandError(f"{path}: no such file")
-        with file.open("rb") as stream:
-            outcome = deal_figures.import_deals(
-                stream=stream,
-                filename=file.name,
-                dry_run=dry_run,
-                campaign_column=campaign_column,
-                size_bytes=file.stat().st_size,
-                label="command line",
-            )
-        for warning in outcome.warnings:
-            self.stderr.write(f"warning: {warning}")
-        if not outcome.ok:
-            for problem in outcome.problem_lines():
-                self.stderr.write(problem)
-            raise CommandError(f"{outcome.problem_count} problem(s) in {file.name}; nothing was written.")
         verb = "would upsert" if dry_run else "upserted"
         self.stdout.write(
             f"{file.name} ({outcome.source_label}): {outcome.rows_read} rows read, {verb} {outcome.rows_written} "

@@ -1,8 +1,9 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from decisions.data import experiments
+from decisions.management.file_import import import_file
 
 
 class Command(BaseCommand):
@@ -20,25 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="check the file and report; write nothing")
 
     def handle(self, *args, path: str, name: str, control: str, dry_run: bool, **options):
+        outcome = import_file(self, experiments.import_experiment, path, dry_run=dry_run, name=name, control=control)
         file = Path(path)
-        if not file.is_file():
-            raise CommandError(f"{path}: no such file")
-        with file.open("rb") as stream:
-            outcome = experiments.import_experiment(
-                stream=stream,
-                filename=file.name,
-                name=name,
-                control=control,
-                dry_run=dry_run,
-                size_bytes=file.stat().st_size,
-                label="command line",
-            )
-        for warning in outcome.warnings:
-            self.stderr.write(f"warning: {warning}")
-        if not outcome.ok:
-            for problem in outcome.problem_lines():
-                self.stderr.write(problem)
-            raise CommandError(f"{outcome.problem_count} problem(s) in {file.name}; nothing was written.")
         arms = ", ".join(f"{arm} {count:,}" for arm, count in outcome.arm_sizes.items())
         attributes = ", ".join(f"{name} ({kind})" for name, kind in outcome.attributes.items()) or "none"
         verb = "would store" if dry_run else "stored"

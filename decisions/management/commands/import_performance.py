@@ -1,8 +1,9 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from decisions.data import importing
+from decisions.management.file_import import import_file
 
 
 class Command(BaseCommand):
@@ -23,24 +24,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, path: str, dry_run: bool, create_campaigns: bool = False, **options):
+        outcome = import_file(
+            self, importing.import_performance, path, dry_run=dry_run, create_campaigns=create_campaigns
+        )
         file = Path(path)
-        if not file.is_file():
-            raise CommandError(f"{path}: no such file")
-        with file.open("rb") as stream:
-            outcome = importing.import_performance(
-                stream=stream,
-                filename=file.name,
-                dry_run=dry_run,
-                size_bytes=file.stat().st_size,
-                label="command line",
-                create_campaigns=create_campaigns,
-            )
-        for warning in outcome.warnings:
-            self.stderr.write(f"warning: {warning}")
-        if not outcome.ok:
-            for problem in outcome.problem_lines():
-                self.stderr.write(problem)
-            raise CommandError(f"{outcome.problem_count} problem(s) in {file.name}; nothing was written.")
         verb = "would write" if dry_run else "wrote"
         skipped = (
             f", skipped {outcome.rows_skipped} rows of {len(outcome.unmatched)} unknown campaign ids (see warnings)"

@@ -1,8 +1,9 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from decisions.data.totals import import_totals
+from decisions.management.file_import import import_file
 
 
 class Command(BaseCommand):
@@ -17,19 +18,8 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="check the file and report; write nothing")
 
     def handle(self, *args, path: str, dry_run: bool, **options):
+        outcome = import_file(self, import_totals, path, dry_run=dry_run)
         file = Path(path)
-        if not file.is_file():
-            raise CommandError(f"{path}: no such file")
-        with file.open("rb") as stream:
-            outcome = import_totals(
-                stream=stream, filename=file.name, dry_run=dry_run, size_bytes=file.stat().st_size, label="command line"
-            )
-        for warning in outcome.warnings:
-            self.stderr.write(f"warning: {warning}")
-        if not outcome.ok:
-            for problem in outcome.problem_lines():
-                self.stderr.write(problem)
-            raise CommandError(f"{outcome.problem_count} problem(s) in {file.name}; nothing was written.")
         verb = "would write" if dry_run else "wrote"
         grain = {"weekly": "weekly totals", "daily": "daily totals"}.get(outcome.grain, "totals")
         controls = ", ".join(outcome.controls) or "none"

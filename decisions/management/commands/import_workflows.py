@@ -1,7 +1,8 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
+from decisions.management.file_import import import_file
 from decisions.workflows import services
 
 
@@ -18,17 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="check the file and report; write nothing")
 
     def handle(self, *args, path: str, dry_run: bool, **options):
+        outcome = import_file(self, services.import_workflows, path, dry_run=dry_run)
         file = Path(path)
-        if not file.is_file():
-            raise CommandError(f"{path}: no such file")
-        with file.open("rb") as stream:
-            outcome = services.import_workflows(
-                stream=stream, filename=file.name, dry_run=dry_run, size_bytes=file.stat().st_size, label="command line"
-            )
-        if not outcome.ok:
-            for problem in outcome.problem_lines():
-                self.stderr.write(problem)
-            raise CommandError(f"{outcome.problem_count} problem(s) in {file.name}; nothing was written.")
         verb = "would upsert" if dry_run else "upserted"
         self.stdout.write(
             f"{file.name} ({outcome.source_label}): {outcome.rows_read} read, {verb} {outcome.rows_written} workflows "
