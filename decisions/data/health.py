@@ -17,7 +17,17 @@ from django.utils import timezone
 
 from decisions.engine import data_health as checks
 from decisions.engine.data_health import Finding
-from decisions.models import Campaign, DailyMetric, DataHealthCheck, Deal, ImportRun
+from decisions.models import (
+    Campaign,
+    DailyMetric,
+    DailyTotal,
+    DataHealthCheck,
+    Deal,
+    Experiment,
+    ImportRun,
+    Transaction,
+    Workflow,
+)
 from decisions.queueing import queue_follow_up_on_commit
 from objectives import formatting
 from objectives import selectors as objective_selectors
@@ -86,6 +96,39 @@ def load_health_data(
     )
 
 
+# The totals the mix reads carry these outcomes; any other objective is checked on pipeline value.
+TOTAL_OUTCOMES = ("pipeline_value", "closed_revenue", "leads")
+
+
+def load_other_files(metric: str) -> checks.OtherFiles:
+    """What the other imports hold, for their checks: four small queries."""
+    column = metric if metric in TOTAL_OUTCOMES else "pipeline_value"
+    totals = list(
+        DailyTotal.objects.filter(source="totals").order_by("date").values_list("date", column, "period_days")
+    )
+    unbalanced = [
+        (name, _what_differs(balance))
+        for name, balance in Experiment.objects.exclude(balance=None).values_list("name", "balance")
+        if balance and not balance.get("passed", True)
+    ]
+    return checks.OtherFiles(
+        totals=[(day, None if value is None else float(value)) for day, value, _ in totals],
+        totals_period_days=totals[-1][2] if totals else 1,
+        newest_transaction=Transaction.objects.aggregate(newest=Max("date"))["newest"],
+        unbalanced_experiments=unbalanced,
+        newest_inventory=_day_of(Workflow.objects.aggregate(newest=Max("imported_at"))["newest"]),
+    )
+
+
+def _what_differs(balance: dict) -> str:
+    flagged = [a["name"] for a in balance.get("attributes", []) if a.get("flagged")]
+    return ", ".join(flagged) or "its attributes"
+
+
+def _day_of(moment) -> dt.date | None:
+    return timezone.localdate(moment) if moment else None
+
+
 def _newest_day() -> dt.date | None:
     return DailyMetric.objects.aggregate(end=Max("date"))["end"]
 
@@ -125,6 +168,7 @@ def data_health_check(
     metric = _metric(metric)
     data = load_health_data(today=today, metric=metric)
     findings = checks.check_health(data) if data is not None else []
+    findings += checks.other_files(load_other_files(metric), today or timezone.localdate())
     return DataHealthCheck.objects.create(
         trigger=trigger[:64],
         window_end=data.dates[-1] if data is not None else None,

@@ -20,6 +20,7 @@ from django.db import transaction
 
 from decisions.audit import events as audit_events
 from decisions.data import importing
+from decisions.data.health import data_health_check_on_commit
 from decisions.data.importing import ImportOutcome, Problem, RollBack, finish_run
 from decisions.models import DailyTotal, ImportRun
 
@@ -205,6 +206,7 @@ def import_totals(
                 bytes_read=outcome.bytes_read,
                 rows_read=outcome.rows_read,
             )
+            data_health_check_on_commit(trigger="totals import")
     except RollBack:
         pass
     return outcome

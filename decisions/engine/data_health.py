@@ -624,3 +624,100 @@ def status_of(findings: list[Finding]) -> str:
     """red (a FAIL), amber (a REVIEW) or green."""
     severities = {f.severity for f in findings}
     return "red" if FAIL in severities else "amber" if REVIEW in severities else "green"
+
+
+# --- the other files: outcome totals, transactions, experiments, workflow inventories ----------------------
+
+TOTALS_ZERO = "totals_zero"
+BROKEN_RANDOMISATION = "broken_randomisation"
+INVENTORY_AGE_REVIEW_DAYS = 30  # a workflow inventory older than this no longer says what fires
+
+
+@dataclass(frozen=True)
+class OtherFiles:
+    """What the imports besides campaign performance hold, as the checks need it (each empty when not imported)."""
+
+    totals: list[tuple[dt.date, float | None]] = field(default_factory=list)  # the objective's totals, by period
+    totals_period_days: int = 1
+    newest_transaction: dt.date | None = None
+    unbalanced_experiments: list[tuple[str, str]] = field(default_factory=list)  # (name, what differs)
+    newest_inventory: dt.date | None = None  # when a workflow inventory was last imported
+
+
+def other_files(files: OtherFiles, today: dt.date) -> list[Finding]:
+    """Findings about the other files: a totals source gone to zero or stale, stale transactions, an experiment
+    whose arms differ more than chance allows, an old workflow inventory."""
+    return [
+        *totals_findings(files.totals, files.totals_period_days, today),
+        *_stale_file(files.newest_transaction, today, STALE_REVIEW_DAYS, "transactions", "transactions", "purchases"),
+        *[_unbalanced(name, what) for name, what in files.unbalanced_experiments],
+        *_stale_file(
+            files.newest_inventory,
+            today,
+            INVENTORY_AGE_REVIEW_DAYS,
+            "workflows",
+            "workflow inventory",
+            "which automations fire",
+        ),
+    ]
+
+
+def totals_findings(totals: list[tuple[dt.date, float | None]], period_days: int, today: dt.date) -> list[Finding]:
+    """The outcome totals (channel mix): their last periods at zero after periods with value, as a failed sync
+    reads; and their newest period long past."""
+    known = [(day, value) for day, value in totals if value is not None]
+    if not known:
+        return []
+    found = []
+    values = np.array([value for _, value in known])
+    run = 0
+    while run < len(values) and values[-1 - run] <= 0:
+        run += 1
+    history = values[: len(values) - run]
+    if run >= SOURCE_MIN_DAYS and len(history) >= 4 and (history > 0).mean() >= 0.9:
+        since = known[-run][0]
+        found.append(
+            Finding(
+                check=TOTALS_ZERO,
+                severity=FAIL,
+                message=f"The imported outcome totals are zero for the last {run} periods (since {_day(since)}) "
+                "after periods that all had value: the export that brings them looks to have failed.",
+                fix="Check the CRM report the totals come from, then import those periods again.",
+                since=since,
+                until=known[-1][0],
+                source="totals",
+            )
+        )
+    found += _stale_file(
+        known[-1][0], today, STALE_REVIEW_DAYS + period_days - 1, "totals", "outcome totals", "the channel mix"
+    )
+    return found
+
+
+def _stale_file(newest: dt.date | None, today: dt.date, after_days: int, source: str, what: str, feeds: str):
+    if newest is None or (today - newest).days < after_days:
+        return []
+    age = (today - newest).days
+    return [
+        Finding(
+            check=STALE,
+            severity=REVIEW,
+            message=f"The newest {what} are from {_day(newest)}, {_days(age)} ago: what Waypoint says of {feeds} "
+            "is that old.",
+            fix=f"Import the {what} since, or check the scheduled export that brings them.",
+            since=newest,
+            until=newest,
+            source=source,
+        )
+    ]
+
+
+def _unbalanced(name: str, what: str) -> Finding:
+    return Finding(
+        check=BROKEN_RANDOMISATION,
+        severity=REVIEW,
+        message=f"In the test {name}, the arms differ more than chance allows ({what}): the randomisation may be "
+        "broken, and the uplift read from it may be another difference between the groups.",
+        fix="Check how customers were assigned to arms before acting on this test's audiences.",
+        source="experiments",
+    )

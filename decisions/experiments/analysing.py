@@ -12,6 +12,7 @@ import logging
 import numpy as np
 from django.utils import timezone
 
+from decisions.data.health import data_health_check_on_commit
 from decisions.engine import balance, uplift
 from decisions.models import Experiment, ExperimentCustomer
 from objectives import selectors as objective_selectors
@@ -71,6 +72,8 @@ def experiment_analyse(*, experiment_id: int, settings: uplift.Settings | None =
         experiment.analysis, experiment.analysis_error = {"metric": metric, **analysis.to_dict()}, ""
     experiment.analysed_at = timezone.now()
     experiment.save(update_fields=["balance", "analysis", "analysis_error", "analysed_at"])
+    # Its balance check is data health too (a broken randomisation): checked once the analysis is stored.
+    data_health_check_on_commit(trigger="experiment analysis")
     return experiment
 
 

@@ -27,6 +27,13 @@ SOURCE_LABELS = {
     "deals": "CRM deals (matching)",
     "imports": "Imports (changed history)",
 }
+# Shown only once a finding is about them: most teams import none of these.
+OTHER_FILE_LABELS = {
+    "totals": "Outcome totals (channel mix)",
+    "transactions": "Customer transactions",
+    "experiments": "Randomised tests",
+    "workflows": "Workflow inventory",
+}
 MAX_ROWS_DAYS = 120  # the rows page shows at most this many days
 
 
@@ -97,7 +104,8 @@ def _badge(status: str) -> dict:
 
 def _sources(findings: list[checks.Finding], metric: str) -> list[dict]:
     outcome = f"CRM {formatting.metric_words(metric).short} (per campaign)"
-    labels = {metric: outcome, **SOURCE_LABELS}
+    present = {f.source for f in findings}
+    labels = {metric: outcome, **SOURCE_LABELS, **{k: v for k, v in OTHER_FILE_LABELS.items() if k in present}}
     sources = []
     for source, label in labels.items():
         about = [f for f in findings if f.source == source]

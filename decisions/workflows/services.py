@@ -17,6 +17,7 @@ from django.db import transaction
 
 from decisions import access as roles
 from decisions.audit import events as audit_events
+from decisions.data.health import data_health_check_on_commit
 from decisions.data.importing import ImportOutcome, RollBack, finish_run, import_run_create, run_execute
 from decisions.models import ImportRun, Workflow, WorkflowAuditSetting
 from decisions.workflows import parsing
@@ -87,6 +88,7 @@ def import_workflows(
             import_run=run.pk,
             bytes_read=outcome.bytes_read,
         )
+        data_health_check_on_commit(trigger="workflows import")
     return outcome
 
 

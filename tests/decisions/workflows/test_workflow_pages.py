@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from decisions.models import AuditEvent, GenerationRun, ImportRun, Proposal, Workflow
+from decisions.reports.email import render_email
 from decisions.reports.weekly import iso_week, weekly_report
 from decisions.workflows import services
 from tests.factories import guardrail_admin, marketer, viewer
@@ -176,3 +177,7 @@ def test_the_weekly_report_counts_workflows_retired_proposed_and_kept(client, dj
     assert report["workflows"] == {"retired": 1, "proposed": 2, "kept": 1}
     page = login(client, viewer()).get(reverse("decisions:reports")).content.decode()
     assert "Workflows retired: <strong>1</strong>" in page
+    # The weekly e-mail carries the same line, in both its parts.
+    _subject, text, html = render_email(report)
+    assert "Workflows retired: 1 · proposed: 2 · kept: 1" in text
+    assert "Workflows retired: <strong>1</strong>" in html
