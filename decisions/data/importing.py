@@ -22,6 +22,7 @@ import datetime as dt
 import functools
 import re
 import statistics
+import uuid
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ from decisions import date_window
 from decisions.audit import events as audit_events
 from decisions.data import guardrail_figures
 from decisions.models import METRIC_FIELDS, MONEY_FIELDS, SHARE_FIELDS, Campaign, DailyMetric, ImportRun
-from decisions.queueing import queue_follow_up_on_commit
+from decisions.queueing import queue_after_commit, queue_follow_up_on_commit
 from decisions.review.selectors import known_campaigns
 from objectives.guardrails.base import number_text
 from objectives.guardrails.scopes import shown_value, suggestions
@@ -935,6 +936,30 @@ def finish_run(run: ImportRun, outcome: ImportOutcome) -> ImportRun:
 
 
 # --- runs followed by the upload page ---------------------------------------------------------------
+
+
+def upload_queue(upload, *, actor, dry_run: bool, kind: str, task, task_args: tuple = (), **run_fields):
+    """Keep an upload too large to import inside the request, open its run, and queue `task(run.pk, *task_args)`
+    once the run is committed; returns (run, publication). The stored name is ours, never the uploader's: no path
+    tricks, no clashes. When the broker is away the file and run stay, and the stuck-work sweep queues it again."""
+    folder = Path(settings.MEDIA_ROOT) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = folder / f"{uuid.uuid4().hex}.csv"
+    with stored.open("wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    with transaction.atomic():
+        run = import_run_create(
+            filename=upload.name,
+            size_bytes=upload.size,
+            actor=actor,
+            dry_run=dry_run,
+            stored_path=str(stored),
+            kind=kind,
+            **run_fields,
+        )
+        publication = queue_after_commit(task, run.pk, *task_args)
+    return run, publication
 
 
 def import_run_create(

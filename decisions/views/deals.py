@@ -1,14 +1,10 @@
 """The deals page (match rates, unmatched references and deals, the alias table), the deals upload and the
 page that follows one deals import."""
 
-import uuid
-from pathlib import Path
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -17,7 +13,7 @@ from decisions import access as roles
 from decisions.data import deal_figures, deal_selectors, importing
 from decisions.data.tasks import import_deals_file
 from decisions.models import Campaign, ImportRun
-from decisions.queueing import WORKERS_AWAY, queue_after_commit
+from decisions.queueing import WORKERS_AWAY
 
 TEMPLATE = "decisions/deals.html"
 RUN_TEMPLATE = "decisions/deal_import.html"
@@ -72,30 +68,12 @@ def deals_import(request: HttpRequest) -> HttpResponse:
             form_error="A campaign column can be chosen for files up to "
             f"{settings.IMPORT_INLINE_MAX_BYTES // 1024} KB here; import larger ones with manage.py import_deals.",
         )
-    run, publication = _queue_large_upload(upload, actor=request.user, dry_run=dry_run)
+    run, publication = importing.upload_queue(
+        upload, actor=request.user, dry_run=dry_run, kind="deals", task=import_deals_file
+    )
     if publication.reached_broker is False:
         messages.warning(request, f"{run.filename}: {WORKERS_AWAY}")
     return redirect("decisions:deal-import-run", pk=run.pk)
-
-
-def _queue_large_upload(upload, *, actor, dry_run: bool):
-    folder = Path(settings.MEDIA_ROOT) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    stored = folder / f"{uuid.uuid4().hex}.csv"  # our name, never the uploader's
-    with stored.open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    with transaction.atomic():
-        run = importing.import_run_create(
-            filename=upload.name,
-            size_bytes=upload.size,
-            actor=actor,
-            dry_run=dry_run,
-            stored_path=str(stored),
-            kind="deals",
-        )
-        publication = queue_after_commit(import_deals_file, run.pk)
-    return run, publication
 
 
 @require_GET

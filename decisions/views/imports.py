@@ -1,12 +1,7 @@
 """The upload page for performance data and the page that follows one import run."""
 
-import uuid
-from pathlib import Path
-
 from django.conf import settings
 from django.contrib import messages
-from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -15,7 +10,7 @@ from decisions import access as roles
 from decisions.data import importing
 from decisions.data.tasks import import_performance_file
 from decisions.models import ImportRun
-from decisions.queueing import WORKERS_AWAY, Publication, queue_after_commit
+from decisions.queueing import WORKERS_AWAY
 
 TEMPLATE = "decisions/import.html"
 
@@ -39,36 +34,19 @@ def import_form(request: HttpRequest) -> HttpResponse:
         with upload.open("rb") as stream:
             importing.import_run_execute(run=run, stream=stream, create_campaigns=create_campaigns)
     else:
-        run, publication = _queue_large_upload(
-            upload, actor=request.user, dry_run=dry_run, create_campaigns=create_campaigns
+        run, publication = importing.upload_queue(
+            upload,
+            actor=request.user,
+            dry_run=dry_run,
+            kind="performance",
+            task=import_performance_file,
+            task_args=(create_campaigns,),
+            create_campaigns=create_campaigns,
         )
         if publication.reached_broker is False:
             # The file and its run are saved; the stuck-work sweep queues the import again once the broker is back.
             messages.warning(request, f"{run.filename}: {WORKERS_AWAY}")
     return redirect("decisions:import-run", pk=run.pk)
-
-
-def _queue_large_upload(
-    upload: UploadedFile, *, actor, dry_run: bool, create_campaigns: bool
-) -> tuple[ImportRun, Publication]:
-    folder = Path(settings.MEDIA_ROOT) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    # The stored name is ours, never the uploader's: no path tricks, no clashes.
-    stored = folder / f"{uuid.uuid4().hex}.csv"
-    with stored.open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    with transaction.atomic():
-        run = importing.import_run_create(
-            filename=upload.name,
-            size_bytes=upload.size,
-            actor=actor,
-            dry_run=dry_run,
-            stored_path=str(stored),
-            create_campaigns=create_campaigns,
-        )
-        publication = queue_after_commit(import_performance_file, run.pk, create_campaigns)
-    return run, publication
 
 
 @require_GET

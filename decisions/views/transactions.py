@@ -1,11 +1,7 @@
 """The transactions upload (from the Data page) and the page that follows one transactions import."""
 
-import uuid
-from pathlib import Path
-
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -14,7 +10,7 @@ from decisions import access as roles
 from decisions.data import importing, transactions
 from decisions.data.tasks import import_transactions_file
 from decisions.models import ImportRun
-from decisions.queueing import WORKERS_AWAY, queue_after_commit
+from decisions.queueing import WORKERS_AWAY
 
 RUN_TEMPLATE = "decisions/transaction_import.html"
 admin_only = roles.role_required(roles.GUARDRAIL_ADMIN)
@@ -35,30 +31,12 @@ def transactions_import(request: HttpRequest) -> HttpResponse:
         with upload.open("rb") as stream:
             transactions.transaction_run_execute(run=run, stream=stream)
         return redirect("decisions:transaction-import-run", pk=run.pk)
-    run, publication = _queue_large_upload(upload, actor=request.user, dry_run=dry_run)
+    run, publication = importing.upload_queue(
+        upload, actor=request.user, dry_run=dry_run, kind="transactions", task=import_transactions_file
+    )
     if publication.reached_broker is False:
         messages.warning(request, f"{run.filename}: {WORKERS_AWAY}")
     return redirect("decisions:transaction-import-run", pk=run.pk)
-
-
-def _queue_large_upload(upload, *, actor, dry_run: bool):
-    folder = Path(settings.MEDIA_ROOT) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    stored = folder / f"{uuid.uuid4().hex}.csv"  # our name, never the uploader's
-    with stored.open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    with transaction.atomic():
-        run = importing.import_run_create(
-            filename=upload.name,
-            size_bytes=upload.size,
-            actor=actor,
-            dry_run=dry_run,
-            stored_path=str(stored),
-            kind="transactions",
-        )
-        publication = queue_after_commit(import_transactions_file, run.pk)
-    return run, publication
 
 
 @require_GET
