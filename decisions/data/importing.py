@@ -393,7 +393,8 @@ class PerformanceFile:
         index = self.columns[name]
         return cells[index].strip() if index < len(cells) else ""
 
-    def _parse(self, line: int, cells: list[str]) -> Row | None:
+    def _values(self, line: int, cells: list[str], parsers: dict) -> dict | None:
+        """Each column's cell read by its parser; None (its problems recorded) when any cell cannot be read."""
         before = self.problem_count
         if len(cells) > self._header_width and any(cell.strip() for cell in cells[self._header_width :]):
             self.problem(line, "row", f"{len(cells)} fields", f"the header has {self._header_width} columns")
@@ -401,10 +402,14 @@ class PerformanceFile:
         for name in self.columns:
             text = self._cell(cells, name)
             try:
-                values[name] = PARSERS[name](text)
+                values[name] = parsers[name](text)
             except ValueError as exc:
                 self.problem(line, self.labels[name], text, str(exc))
-        if self.problem_count != before:
+        return values if self.problem_count == before else None
+
+    def _parse(self, line: int, cells: list[str]) -> Row | None:
+        values = self._values(line, cells, PARSERS)
+        if values is None:
             return None
         return Row(
             line=line,

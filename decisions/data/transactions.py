@@ -121,17 +121,8 @@ class TransactionFile(importing.PerformanceFile):
         return False
 
     def _parse(self, line: int, cells: list[str]) -> TransactionRow | None:
-        before = self.problem_count
-        if len(cells) > self._header_width and any(cell.strip() for cell in cells[self._header_width :]):
-            self.problem(line, "row", f"{len(cells)} fields", f"the header has {self._header_width} columns")
-        values = {}
-        for name in self.columns:
-            text = self._cell(cells, name)
-            try:
-                values[name] = PARSERS[name](text)
-            except ValueError as exc:
-                self.problem(line, self.labels[name], text, str(exc))
-        if self.problem_count != before:
+        values = self._values(line, cells, PARSERS)
+        if values is None:
             return None
         return TransactionRow(
             line=line,
