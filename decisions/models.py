@@ -761,3 +761,45 @@ class ExperimentCustomer(models.Model):
 
     class Meta:
         ordering = ["experiment", "pk"]
+
+
+class AudienceList(models.Model):
+    """An applied audience action: the customers of one audience of a test (its segment) and the action they
+    now get instead of the control.
+
+    Published when an approved audience_action proposal is applied, withdrawn (withdrawn_at) by its rollback:
+    a row is never deleted, so what was sent, to whom and when stays readable. An audience's identity is its
+    test and its segment (segment_key: a digest of the segment's canonical JSON, decisions/audiences.py); at
+    most one list of an audience is live at a time. `customer_ids` are the test's customers in the segment that
+    have an id, as they were when the list was published; `without_id` counts those the file gave no id.
+    """
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="audience_lists")
+    proposal = models.ForeignKey(
+        "Proposal", null=True, blank=True, on_delete=models.SET_NULL, related_name="audience_lists"
+    )
+    segment = models.JSONField(default=dict)
+    segment_key = models.CharField(max_length=64)
+    action = models.CharField(max_length=64)  # the arm the audience now gets
+    customer_ids = models.JSONField(default=list)
+    without_id = models.PositiveIntegerField(default=0)
+    published_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        indexes = [models.Index(fields=["experiment", "segment_key"], name="audience_list_segment_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["experiment", "segment_key"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="one_live_list_per_audience",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} to {len(self.customer_ids)} customers of {self.experiment}"
+
+    @property
+    def live(self) -> bool:
+        return self.withdrawn_at is None

@@ -1,14 +1,17 @@
-"""What a proposal's change moves: a campaign or an automation workflow, each looked up, named, read and written here.
+"""What a proposal's change moves: a campaign, an automation workflow or an audience of a randomised test, each
+looked up, named, read and written here.
 
-A change names its target by a key (fields.TARGET_KEYS): `"campaign": external id` for the campaign kinds, and
-`"workflow_id"` beside `"platform"` for retire_workflow. Everything that must find the thing a change moves asks
-this module — freshness (is it still where the change starts?), routing (which platform's connector?), the ledger
-(write the value), the pages (what is it called?) — so a new target (an audience, say) is one `Target` here and its
-fields in objectives/guardrails/fields.py; the review, apply and rollback paths stay as they are. A change's inverse
-is the same for every target: swap "from" and "to" (decisions/review/kinds.py).
+A change names its target by a key (fields.TARGET_KEYS): `"campaign": external id` for the campaign kinds,
+`"workflow_id"` beside `"platform"` for retire_workflow, `"experiment"` (the test's name) beside `"segment"` for
+audience_action. Everything that must find the thing a change moves asks this module — freshness (is it still
+where the change starts?), routing (which platform's connector?), the ledger (write the value), the pages (what
+is it called?) — so a new target is one `Target` here and its fields in objectives/guardrails/fields.py; the
+review, apply and rollback paths stay as they are. A change's inverse is the same for every target: swap "from"
+and "to" (decisions/review/kinds.py).
 
-A ref is the target's name and the thing's identity, e.g. ("campaign", "SIM-0003") or
-("workflow", "hubspot", "1234"): ids of different targets (or of two platforms) never collide.
+A ref is the target's name and the thing's identity, e.g. ("campaign", "SIM-0003"),
+("workflow", "hubspot", "1234") or ("audience", "Spring e-mail test", <the segment's digest>): ids of different
+targets (or of two platforms) never collide.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils import timezone
 
+from decisions import audiences
 from decisions.engine import workflows as audit_rules
-from decisions.models import Campaign, Workflow
+from decisions.models import Campaign, Experiment, Workflow
 from objectives import guardrails
 from objectives.guardrails import fields
 
@@ -121,7 +125,62 @@ class WorkflowTarget:
         return f'{change.get("platform") or "unknown platform"} workflow "{change.get("workflow_id")}"'
 
 
-TARGETS = {fields.CAMPAIGN: CampaignTarget(), fields.WORKFLOW: WorkflowTarget()}
+class AudienceTarget:
+    """An audience of a randomised test: the test (by name) and a segment. What it gets now is its live
+    AudienceList's action, else the control (decisions/audiences.py); applying an action publishes the list
+    of its customers, a rollback withdraws it."""
+
+    name = fields.AUDIENCE_TARGET
+
+    @staticmethod
+    def ref(change: dict) -> Ref:
+        segment = change.get("segment") if isinstance(change.get("segment"), dict) else {}
+        return (fields.AUDIENCE_TARGET, str(change.get("experiment")), audiences.segment_key(segment))
+
+    def values(self, changes: list[dict], *, lock: bool) -> dict[Ref, dict]:
+        from decisions.experiments.presenting import segment_words  # the pages' wording; imports the engine
+
+        names = sorted({str(c.get("experiment")) for c in changes})
+        tests = Experiment.objects.filter(name__in=names).order_by("pk")
+        if lock:
+            tests = tests.select_for_update()  # one writer of a test's lists at a time
+        by_name = {test.name: test for test in tests}
+        live = audiences.live_actions(by_name.values())
+        found = {}
+        for change in changes:
+            test = by_name.get(str(change.get("experiment")))
+            if test is None:
+                continue
+            key = self.ref(change)
+            found[key] = {
+                "experiment": test.name,
+                "name": segment_words(change.get("segment") or {}),
+                "platform": AUDIENCE_PLATFORM,
+                "action": live.get((test.pk, key[2]), test.control_arm),
+            }
+        return found
+
+    @staticmethod
+    def write(change: dict, value, *, now: dt.datetime) -> bool:
+        return audiences.set_action(change, value, now=now)
+
+    @staticmethod
+    def writable(field: fields.Field) -> bool:
+        return field.name == fields.ACTION
+
+    @staticmethod
+    def label(change: dict) -> str:
+        return f'audience of the test "{change.get("experiment")}"'
+
+
+# Audience lists go where WAYPOINT_CONNECTORS sends this platform ("audiences=webhook"); the ledger by default.
+AUDIENCE_PLATFORM = "audiences"
+
+TARGETS = {
+    fields.CAMPAIGN: CampaignTarget(),
+    fields.WORKFLOW: WorkflowTarget(),
+    fields.AUDIENCE_TARGET: AudienceTarget(),
+}
 
 
 def of(change: dict):
@@ -145,12 +204,15 @@ def current_values(changes: Iterable[dict], *, lock: bool = False) -> dict[Ref, 
 
 
 def platforms(changes: Iterable[dict]) -> dict[Ref, str]:
-    """The platform of each changed thing Waypoint knows; a workflow's change names its own."""
+    """The platform of each changed thing Waypoint knows; a workflow's change names its own, an audience's list
+    goes to AUDIENCE_PLATFORM."""
     changes = list(changes)
     known = {key: row.get("platform") or "" for key, row in current_values(changes).items()}
     for change in changes:
         if fields.target_of(change) == fields.WORKFLOW:
             known[ref(change)] = str(change.get("platform") or "")
+        elif fields.target_of(change) == fields.AUDIENCE_TARGET:
+            known[ref(change)] = AUDIENCE_PLATFORM
     return known
 
 

@@ -58,7 +58,8 @@ class KindSpec:
         key = fields.TARGET_KEYS[self.target]
         for change in changes:
             if not isinstance(change, dict) or not isinstance(change.get(key), str):
-                raise InvalidChange(f"Malformed change {change!r}: it must name a {self.target}.")
+                article = "an" if self.target[0] in "aeiou" else "a"
+                raise InvalidChange(f"Malformed change {change!r}: it must name {article} {self.target}.")
             if change.get("field") != self.field or fields.target_of(change) != self.target:
                 fields.of(change)  # an unregistered field says so first
                 raise InvalidChange(f"A {self.label.lower()} moves {self.field}, not {change.get('field')}.")
@@ -228,5 +229,31 @@ RETIRE_WORKFLOW = register(
         retire_headline,
         help="Switches off an automation workflow that has not fired for months; a rollback enables it again.",
         target=fields.WORKFLOW,
+    )
+)
+
+
+def audience_headline(lines: list[dict]) -> str:
+    """ "Send Mens e-mail to Bought men's items and … instead of No e-mail", or "Stop sending Womens e-mail to …"
+    when the audience goes back to the test's control. Lines carry the actions' names (`to_name`, `from_name`,
+    `control`) where the presenters know them, else the arms."""
+    line = lines[0]
+    to_name, from_name = line.get("to_name") or line.get("to"), line.get("from_name") or line.get("from")
+    audience = line["name"][:1].lower() + line["name"][1:] if line["name"] != "Everyone" else "everyone"
+    if line.get("control") is not None and line.get("to") == line["control"]:
+        return f"Stop sending {from_name} to {audience}"
+    return f"Send {to_name} to {audience} instead of {from_name}"
+
+
+AUDIENCE_ACTION = register(
+    KindSpec(
+        "audience_action",
+        "Audience action",
+        fields.ACTION,
+        audience_headline,
+        help="Gives one audience of a randomised test the action that test showed adds most over the control "
+        "(or stops one that puts it off); applied, the audience's customer list is published, a rollback "
+        "withdraws it.",
+        target=fields.AUDIENCE_TARGET,
     )
 )

@@ -102,6 +102,19 @@ class ChoiceField(Field):
 
 
 @dataclass(frozen=True)
+class ActionField(Field):
+    """What an audience of a test gets: one of the test's arms (its value in the test's file). Which arms exist
+    is the test's business (decisions/targets.py refuses an arm the test does not have); here, any short text."""
+
+    def clean(self, value) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidValue(f"{self.label.capitalize()} must name one of the test's arms.")
+        if len(value) > 64:
+            raise InvalidValue(f"{self.label.capitalize()} must be at most 64 characters.")
+        return value.strip()
+
+
+@dataclass(frozen=True)
 class TextField(Field):
     max_length: int = 128
 
@@ -118,11 +131,13 @@ STATUS = "status"
 AUDIENCE = "audience"
 ACTIVE, PAUSED = "active", "paused"
 ENABLED, RETIRED = "enabled", "retired"
+ACTION = "action"
 
 # What a change may move, and the key that names the thing in a change: a campaign by its external id
-# ("campaign"), an automation workflow by its platform's id ("workflow_id", beside its "platform").
-CAMPAIGN, WORKFLOW = "campaign", "workflow"
-TARGET_KEYS = {CAMPAIGN: "campaign", WORKFLOW: "workflow_id"}
+# ("campaign"), an automation workflow by its platform's id ("workflow_id", beside its "platform"), an audience
+# of a randomised test by the test's name ("experiment", beside its "segment").
+CAMPAIGN, WORKFLOW, AUDIENCE_TARGET = "campaign", "workflow", "audience"
+TARGET_KEYS = {CAMPAIGN: "campaign", WORKFLOW: "workflow_id", AUDIENCE_TARGET: "experiment"}
 
 # Every target's fields, and the campaign fields by name (what most of Waypoint reads).
 TARGET_FIELDS: dict[str, dict[str, Field]] = {target: {} for target in TARGET_KEYS}
@@ -130,8 +145,13 @@ FIELDS: dict[str, Field] = TARGET_FIELDS[CAMPAIGN]
 
 
 def target_of(change) -> str:
-    """The target a change moves: a workflow when it names one, else a campaign (every older change)."""
-    return WORKFLOW if isinstance(change, dict) and TARGET_KEYS[WORKFLOW] in change else CAMPAIGN
+    """The target a change moves: a workflow or an audience when it names one, else a campaign (every older
+    change)."""
+    if isinstance(change, dict):
+        for target in (WORKFLOW, AUDIENCE_TARGET):
+            if TARGET_KEYS[target] in change:
+                return target
+    return CAMPAIGN
 
 
 def register(field: Field) -> Field:
@@ -173,3 +193,6 @@ register(
         STATUS, "status", target=WORKFLOW, choices=(ENABLED, RETIRED), signs=((RETIRED, -100.0), (ENABLED, 100.0))
     )
 )
+# An audience gets one action of its test (the control included): a new action is the whole move. Its segment
+# is what forbidden_audiences judges, the action's copy what brand_voice judges.
+register(ActionField(ACTION, "action", target=AUDIENCE_TARGET, names_audience=True, carries_copy=True))

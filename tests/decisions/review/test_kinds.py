@@ -24,6 +24,7 @@ def test_the_model_choices_are_the_registered_kinds():
         "reclaim",
         "channel_shift",
         "retire_workflow",
+        "audience_action",
     ]
 
 
@@ -36,11 +37,25 @@ def test_each_kind_moves_one_registered_field():
         "reclaim": "daily_budget",
         "channel_shift": "daily_budget",
         "retire_workflow": "status",
+        "audience_action": "action",
     }
     assert {spec.name: spec.target for spec in kinds.REGISTRY.values() if spec.target != "campaign"} == {
-        "retire_workflow": "workflow"
+        "retire_workflow": "workflow",
+        "audience_action": "audience",
     }
     assert kinds.lever_of("pause") == "status"
+
+
+def test_an_audience_action_names_its_test_and_segment():
+    send = {"experiment": "Spring", "segment": {"age": {"min": 23, "max": None}}, "field": "action"}
+    send |= {"from": "no_email", "to": "mens"}
+    assert fields.target_of(send) == "audience"
+    assert kinds.move_pct(send) == 100.0
+    assert kinds.get("audience_action").validate([send]) == [send]
+    with pytest.raises(kinds.InvalidChange, match="must name an audience"):
+        kinds.get("audience_action").validate([PAUSE])
+    with pytest.raises(kinds.InvalidChange):
+        kinds.get("audience_action").validate([{**send, "to": ""}])
 
 
 def test_the_status_choices_are_the_campaign_model_s():
