@@ -6,30 +6,51 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('decisions', '0026_merge_health_workflows_mix_clv_experiments'),
+        ("decisions", "0026_merge_health_workflows_mix_clv_experiments"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AudienceList',
+            name="AudienceList",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('segment', models.JSONField(default=dict)),
-                ('segment_key', models.CharField(max_length=64)),
-                ('action', models.CharField(max_length=64)),
-                ('customer_ids', models.JSONField(default=list)),
-                ('without_id', models.PositiveIntegerField(default=0)),
-                ('published_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True)),
-                ('experiment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='audience_lists', to='decisions.experiment')),
-                ('proposal', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='audience_lists', to='decisions.proposal')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("segment", models.JSONField(default=dict)),
+                ("segment_key", models.CharField(max_length=64)),
+                ("action", models.CharField(max_length=64)),
+                ("customer_ids", models.JSONField(default=list)),
+                ("without_id", models.PositiveIntegerField(default=0)),
+                ("published_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "experiment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="audience_lists",
+                        to="decisions.experiment",
+                    ),
+                ),
+                (
+                    "proposal",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="audience_lists",
+                        to="decisions.proposal",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-published_at', '-pk'],
-                'indexes': [models.Index(fields=['experiment', 'segment_key'], name='audience_list_segment_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('withdrawn_at__isnull', True)), fields=('experiment', 'segment_key'), name='one_live_list_per_audience')],
+                "ordering": ["-published_at", "-pk"],
+                "indexes": [models.Index(fields=["experiment", "segment_key"], name="audience_list_segment_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("withdrawn_at__isnull", True)),
+                        fields=("experiment", "segment_key"),
+                        name="one_live_list_per_audience",
+                    )
+                ],
             },
         ),
     ]
