@@ -39,7 +39,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from decisions.engine import proposing
+from decisions.engine import proposing, spend_tests
 from decisions.engine import simulator as sim
 from decisions.engine.allocation import allocate_detailed
 from decisions.engine.anomalies import detect_anomalies
@@ -134,6 +134,10 @@ class EngineRun:
     drafts: list[proposing.Draft]  # everything the engine drafted
     stored: list[proposing.Draft]  # the drafts the generation service would store (no block failure)
     violations: int  # failing block verdicts over all drafts
+    fits: list = ()  # the curves the allocator saw (None where held)
+    engine_bounds: Bounds | None = None  # the allocator's own bounds (step limit, data seen, caps)
+    marginal_level: float = float("nan")  # the allocator's multiplier
+    caps: np.ndarray | None = None
 
 
 def run_engine(
@@ -198,6 +202,10 @@ def run_engine(
         drafts=drafts,
         stored=stored,
         violations=violations,
+        fits=fits,
+        engine_bounds=bounds,
+        marginal_level=allocation.marginal_level,
+        caps=caps,
     )
 
 
@@ -612,6 +620,154 @@ def limited_goals(cells: list[dict]) -> list[tuple[str, bool]]:
     ]
 
 
+# --- one round of spend tests ----------------------------------------------------------------
+
+TEST_DAYS_HISTORY = 90
+TEST_VARIATION = "low"
+# The service's cap per run, a wider round, and every fitted campaign (None) for comparison.
+TEST_CAPS = (spend_tests.MAX_TESTS, 10, None)
+
+
+@dataclass(frozen=True)
+class TestedResult:
+    seed: int
+    captured_before: float
+    captured_after: float
+    captured_waited: float  # 14 more days without tests: what the tests are measured against
+    tests: int
+    test_cost: float  # true value the tests' extra spend gave up against the money's rate, summed over the tests
+    predicted_cost: float  # what the plans said they would cost (mean)
+    value_of_knowing: float  # what the plans said knowing was worth
+
+
+def campaign_may_raise(world: sim.World, run: EngineRun, rules: list[Rule], facts: dict, raise_pct: float):
+    """As the generation service asks it: eligible, no anomaly, the block-level limits allow the raise and demand
+    would spend it."""
+    raised = world.budgets * (1 + raise_pct / 100.0)
+    highs = np.array([guardrails.budget_limits(facts[e], rules)[1] for e in world.external_ids])
+    caps = run.caps if run.caps is not None else np.full(len(raised), np.inf)
+    fitted = np.array([f is not None for f in run.fits])
+    return fitted & run.eligible & (highs >= raised - 1e-9) & (caps >= raised - 1e-9)
+
+
+def _joined(first: sim.SimHistory, second: sim.SimHistory) -> sim.SimHistory:
+    """The history with the test's days after it."""
+    arrays = {}
+    for name in (
+        "spend",
+        "impressions",
+        "clicks",
+        "platform_conversions",
+        "platform_revenue",
+        "leads",
+        "pipeline_value",
+        "closed_revenue",
+        "budgets",
+        "impression_share",
+        "lost_is_budget",
+        "lost_is_rank",
+        "limited_by_budget",
+    ):
+        a, b = getattr(first, name), getattr(second, name)
+        arrays[name] = None if a is None or b is None else np.concatenate([a, b], axis=1)
+    return sim.SimHistory(dates=first.dates + second.dates, **arrays)
+
+
+def evaluate_tested(*, seed: int, n_campaigns: int = 40, max_tests: int | None = spend_tests.MAX_TESTS) -> TestedResult:
+    """90 days of low variation; the engine's spend tests (at most `max_tests`) run for their days at the
+    raised budgets and return; the engine then runs again on the last 90 days, test days included. Both runs
+    are judged against the same oracle (the first run's bounds and total). `max_tests=None` tests every fitted
+    campaign the guardrails let rise, worth it or not: the most one round of +25% tests could teach."""
+    world = sim.make_world(n_campaigns, seed)
+    history = sim.simulate_history(world, days=TEST_DAYS_HISTORY, end_date=END_DATE, spend_variation=TEST_VARIATION)
+    rules = starter_rules(world)
+    run = run_engine(world, history, rules=rules, window_days=WINDOW_DAYS, seed=seed)
+    current = world.budgets
+    oracle = sim.true_value(
+        world, sim.oracle_budgets(world, total=float(current.sum()), lower=run.bounds.lower, upper=run.bounds.upper)
+    )
+    facts = campaign_facts(world, history)
+    plans = spend_tests.campaign_plans(
+        list(run.fits),
+        current,
+        allocated=run.allocated if max_tests is not None else current,
+        lower=run.engine_bounds.lower,
+        upper=run.engine_bounds.upper,
+        may_raise=campaign_may_raise(world, run, rules, facts, spend_tests.RAISE_PCT),
+        rate=run.marginal_level,
+        max_p_loss=MAX_P_LOSS,
+        seed=seed,
+    )
+    if max_tests is None:
+        chosen = [p for p in plans if p is not None]
+    else:
+        chosen = spend_tests.choose(plans, max_tests=max_tests)
+    raised = {world.external_ids[p.index]: p.spend_test for p in chosen}
+    test_days = sim.simulate_days(
+        world, budgets=raised, start_date=END_DATE + timedelta(days=1), days=spend_tests.TEST_DAYS, seed=seed
+    )
+    after = run_engine(world, _joined(history, test_days), rules=rules, window_days=WINDOW_DAYS, seed=seed)
+    # The same days at today's budgets (the same noise): without tests the engine would also have waited.
+    same_days = sim.simulate_days(
+        world, budgets={}, start_date=END_DATE + timedelta(days=1), days=spend_tests.TEST_DAYS, seed=seed
+    )
+    waited = run_engine(world, _joined(history, same_days), rules=rules, window_days=WINDOW_DAYS, seed=seed)
+    base = sim.true_value(world, current)
+    share = lambda value: (value - base) / (oracle - base) if oracle - base > 1e-9 else float("nan")  # noqa: E731
+    rate = run.marginal_level if np.isfinite(run.marginal_level) else 1.0
+    tested = current.copy()
+    for p in chosen:
+        tested[p.index] = p.spend_test
+    true_cost = spend_tests.TEST_DAYS * (rate * (tested - current).sum() - (sim.true_value(world, tested) - base))
+    return TestedResult(
+        seed=seed,
+        captured_before=share(sim.true_value(world, applied(world, run.stored))),
+        captured_after=share(sim.true_value(world, applied(world, after.stored))),
+        captured_waited=share(sim.true_value(world, applied(world, waited.stored))),
+        tests=len(chosen),
+        test_cost=float(true_cost),
+        predicted_cost=float(sum(p.cost[0] for p in chosen)),
+        value_of_knowing=float(sum(p.value_of_knowing for p in chosen)),
+    )
+
+
+def _cap_words(cap: int | None) -> str:
+    return "every fitted" if cap is None else f"≤ {cap} a run"
+
+
+def tested_table(rows: dict) -> str:
+    head = f"{'history':>8} {'variation':>9} {'tests':>12} {'median':>8} {'worst 10%':>10} {'tests/seed':>11}"
+    head += f" {'cost $ (true)':>14} {'cost $ (plan)':>14} {'value of knowing $':>19}"
+    lines = [head]
+    first = next(iter(rows.values()))
+    before = np.array([r.captured_before for r in first])
+    lines.append(
+        f"{TEST_DAYS_HISTORY:>7}d {TEST_VARIATION:>9} {'none':>12} {np.nanmedian(before):>8.1%}"
+        f" {np.nanquantile(before, 0.1):>10.1%} {0:>11.1f} {'—':>14} {'—':>14} {'—':>19}"
+    )
+    waited = np.array([r.captured_waited for r in first])
+    lines.append(
+        f"{TEST_DAYS_HISTORY:>7}d {TEST_VARIATION:>9} {'none, waited':>12} {np.nanmedian(waited):>8.1%}"
+        f" {np.nanquantile(waited, 0.1):>10.1%} {0:>11.1f} {'—':>14} {'—':>14} {'—':>19}"
+    )
+    for cap, results in rows.items():
+        after = np.array([r.captured_after for r in results])
+        lines.append(
+            f"{TEST_DAYS_HISTORY:>7}d {TEST_VARIATION:>9} {_cap_words(cap):>12} {np.nanmedian(after):>8.1%}"
+            f" {np.nanquantile(after, 0.1):>10.1%} {np.mean([r.tests for r in results]):>11.1f}"
+            f" {np.mean([r.test_cost for r in results]):>14,.0f} {np.mean([r.predicted_cost for r in results]):>14,.0f}"
+            f" {np.mean([r.value_of_knowing for r in results]):>19,.0f}"
+        )
+    return "\n".join(lines)
+
+
+def run_tested(*, seeds: int, n_campaigns: int, caps: tuple) -> dict:
+    return {
+        cap: [evaluate_tested(seed=seed, n_campaigns=n_campaigns, max_tests=cap) for seed in range(1, seeds + 1)]
+        for cap in caps
+    }
+
+
 def run_grid(
     *, seeds: int, n_campaigns: int, days: tuple[int, ...] = HISTORY_DAYS, window_days: int = WINDOW_DAYS
 ) -> list[SeedResult]:
@@ -628,8 +784,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--campaigns", type=int, default=40)
     parser.add_argument("--window-days", type=int, default=WINDOW_DAYS, help="days the engine fits on (production: 90)")
+    parser.add_argument("--spend-tests-only", action="store_true", help="print only the spend-test table")
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    tested = run_tested(seeds=args.seeds, n_campaigns=args.campaigns, caps=TEST_CAPS)
+    tested_text = (
+        f"\nOne round of spend tests ({TEST_DAYS_HISTORY} days, {TEST_VARIATION} variation): the tests the engine "
+        f"proposes (+{spend_tests.RAISE_PCT:.0f}% for {spend_tests.TEST_DAYS} days, then back) run, and the engine "
+        "runs again on the last 90 days;\n'waited' = the same 14 days at today's budgets instead (the fair "
+        "comparison); captured against the first run's oracle; costs and values summed per seed, in $ of pipeline\n"
+        + tested_table(tested)
+    )
+    if args.spend_tests_only:
+        print(tested_text)
+        print(f"\n{time.perf_counter() - started:.0f} s")
+        return
     cells = summarise(run_grid(seeds=args.seeds, n_campaigns=args.campaigns, window_days=args.window_days))
     print(
         f"Engine quality: {args.seeds} seeds × {args.campaigns} campaigns, fitted on the last "
@@ -650,6 +819,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(limited_table(lcells))
     print(issue_line(limited, unlimited))
+    print(tested_text)
     print()
     for name, met in goals(cells) + limited_goals(lcells):
         print(f"{'met' if met else 'NOT met'}: {name}")

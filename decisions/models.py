@@ -719,6 +719,9 @@ class Experiment(models.Model):
     analysis = models.JSONField(null=True, blank=True)
     analysis_error = models.TextField(blank=True)
     analysed_at = models.DateTimeField(null=True, blank=True)
+    # The earlier test this one follows up: its analysis measures the audience actions applied from that one
+    # (decisions/experiments/follow_ups.py).
+    follows = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups")
 
     class Meta:
         ordering = ["-created_at", "-pk"]

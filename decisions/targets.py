@@ -60,7 +60,7 @@ class CampaignTarget:
         return found
 
     @staticmethod
-    def write(change: dict, value, *, now: dt.datetime) -> bool:
+    def write(change: dict, value, *, now: dt.datetime, proposal_id: int | None = None) -> bool:
         if isinstance(fields.of(change), fields.MoneyField):
             value = Decimal(str(value)).quantize(Decimal("0.01"))
         return bool(
@@ -107,7 +107,7 @@ class WorkflowTarget:
             for w in rows
         }
 
-    def write(self, change: dict, value, *, now: dt.datetime) -> bool:
+    def write(self, change: dict, value, *, now: dt.datetime, proposal_id: int | None = None) -> bool:
         _, platform, workflow_id = self.ref(change)
         retired_at = now if value == Workflow.Status.RETIRED else None
         return bool(
@@ -131,6 +131,14 @@ class AudienceTarget:
     of its customers, a rollback withdraws it."""
 
     name = fields.AUDIENCE_TARGET
+    # A list a remote connector (the webhook) delivered is recorded in Waypoint too, on the row's success: it
+    # can then be downloaded, and withdrawn by a rollback (decisions/delivery/outbox.py).
+    recorded_locally = True
+
+    @staticmethod
+    def delivery(change: dict) -> dict:
+        """What a remote connector sends beside the change: the list it publishes or withdraws."""
+        return {"audience_list": audiences.publication(change)}
 
     @staticmethod
     def ref(change: dict) -> Ref:
@@ -161,8 +169,9 @@ class AudienceTarget:
         return found
 
     @staticmethod
-    def write(change: dict, value, *, now: dt.datetime) -> bool:
-        return audiences.set_action(change, value, now=now)
+    def write(change: dict, value, *, now: dt.datetime, proposal_id: int | None = None) -> bool:
+        # `proposal_id`: the proposal whose application writes the change; its list is linked to it.
+        return audiences.set_action(change, value, now=now, proposal_id=proposal_id)
 
     @staticmethod
     def writable(field: fields.Field) -> bool:

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from decisions.views import (
+    audiences,
     autoapproval,
     campaign,
     deals,
@@ -70,6 +71,8 @@ urlpatterns = [
     path("experiments/imports/<int:pk>/", experiments.experiment_import_run, name="experiment-import-run"),
     path("experiments/<int:pk>/", experiments.experiment_detail, name="experiment"),
     path("experiments/actions/<int:pk>/", experiments.experiment_action_update, name="experiment-action"),
+    # An applied audience action's customer list (decisions/views/audiences.py).
+    path("audiences/<int:pk>/customers.csv", audiences.audience_list_csv, name="audience-list-csv"),
     # --- end experiments ---
     # --- CRM deals (decisions/views/deals.py) ---
     path("data/deals/", deals.deals, name="deals"),

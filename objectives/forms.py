@@ -32,16 +32,18 @@ SCOPE_CHOICES = [
 def _number(param: guardrails.Number) -> forms.FloatField:
     limits = {"min": f"{param.low:g}"} | ({"max": f"{param.high:g}"} if param.high is not None else {})
     widget = forms.NumberInput(attrs={"step": "any", **limits})
-    return forms.FloatField(label=param.label, required=not param.optional, widget=widget)
+    return forms.FloatField(label=param.label, required=not param.optional, widget=widget, help_text=param.help)
 
 
 def _whole(param: guardrails.WholeNumber) -> forms.IntegerField:
     widget = forms.NumberInput(attrs={"step": "1", "min": str(param.low)})
-    return forms.IntegerField(label=param.label, required=not param.optional, widget=widget)
+    return forms.IntegerField(label=param.label, required=not param.optional, widget=widget, help_text=param.help)
 
 
 def _text(param: guardrails.Text) -> forms.CharField:
-    return forms.CharField(label=param.label, required=not param.optional, max_length=param.max_length)
+    return forms.CharField(
+        label=param.label, required=not param.optional, max_length=param.max_length, help_text=param.help
+    )
 
 
 def _lines(param: guardrails.Phrases) -> forms.CharField:
@@ -49,7 +51,7 @@ def _lines(param: guardrails.Phrases) -> forms.CharField:
         label=param.label,
         required=not param.optional,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One per line.",
+        help_text=f"{param.help} One per line." if param.help else "One per line.",
     )
 
 
@@ -160,11 +162,15 @@ class GuardrailForm(forms.Form):
 
     def _params(self) -> dict:
         params = {}
+        optional = {p.key: p for p in guardrails.kind_named(self.kind_name).params if p.optional}
         for key, _ in PARAM_FIELDS[self.kind_name]:
             value = self.cleaned_data.get(param_field_name(key))
             if key in LIST_PARAMS:
-                params[key] = [line.strip() for line in (value or "").splitlines() if line.strip()]
-            elif value is not None:
+                value = [line.strip() for line in (value or "").splitlines() if line.strip()]
+                # An optional list left empty is left out, unless the kind keeps an empty one (brand_voice's).
+                if value or not (key in optional and not getattr(optional[key], "may_be_empty", False)):
+                    params[key] = value
+            elif value is not None and not (key in optional and value == ""):
                 params[key] = _plain(value)
         return params
 

@@ -40,6 +40,10 @@ class Action(StrEnum):
     APPLICATION_ATTEMPT_FAILED = "application.attempt_failed"  # will be retried with backoff
     APPLICATION_FAILED = "application.failed"  # gave up: out of attempts, or a permanent error
     APPLICATION_RETRIED = "application.retried"  # a reviewer put a failed row back in the queue
+    # A spend test's raise reached the platform (its days start), and its scheduled return was sent (they end);
+    # the return is the plan, not a person's override, so it is not proposal.rolled_back (decisions/spend_tests.py).
+    SPEND_TEST_STARTED = "spend_test.started"
+    SPEND_TEST_ENDED = "spend_test.ended"
 
     GUARDRAIL_CREATED = "guardrail.created"
     GUARDRAIL_UPDATED = "guardrail.updated"
@@ -65,6 +69,9 @@ class Action(StrEnum):
     EXPERIMENT_ACTION_CHANGED = "experiment_action.changed"  # an arm's name or copy, set by a marketer
     WORKFLOWS_IMPORTED = "workflows.imported"  # an automation inventory upserted (decisions/workflows)
     WORKFLOW_AUDIT_CHANGED = "workflow_audit.changed"  # the days without firing that make a workflow stale
+    AUDIENCE_LIST_PUBLISHED = "audience_list.published"  # an applied audience action's customer list went out
+    AUDIENCE_LIST_WITHDRAWN = "audience_list.withdrawn"  # a rollback, or another action for the same audience
+    EXPERIMENT_FOLLOW_UP_RECORDED = "experiment.follow_up_recorded"  # a follow-up test measured earlier actions
 
 
 @dataclass(frozen=True)
@@ -154,6 +161,8 @@ REGISTRY: dict[Action, Entry] = {
     Action.APPLICATION_ATTEMPT_FAILED: Entry("An apply attempt failed", wording.application_attempt_failed),
     Action.APPLICATION_FAILED: Entry("Applying failed for good", wording.application_failed),
     Action.APPLICATION_RETRIED: Entry("A failed apply was retried", wording.application_retried),
+    Action.SPEND_TEST_STARTED: Entry("Spend test started", wording.spend_test_started),
+    Action.SPEND_TEST_ENDED: Entry("Spend test ended: its budget returned", wording.spend_test_ended),
     Action.GUARDRAIL_CREATED: Entry("Guardrail created", wording.guardrail_created),
     Action.GUARDRAIL_UPDATED: Entry("Guardrail changed", wording.guardrail_updated),
     Action.GUARDRAIL_DEACTIVATED: Entry("Guardrail switched off", wording.guardrail_deactivated),
@@ -177,6 +186,9 @@ REGISTRY: dict[Action, Entry] = {
     Action.EXPERIMENT_ACTION_CHANGED: Entry("Experiment action changed", wording.experiment_action_changed),
     Action.WORKFLOWS_IMPORTED: Entry("Workflows imported", wording.workflows_imported),
     Action.WORKFLOW_AUDIT_CHANGED: Entry("Workflow audit threshold changed", wording.workflow_audit_changed),
+    Action.AUDIENCE_LIST_PUBLISHED: Entry("Audience list published", wording.audience_list_published),
+    Action.AUDIENCE_LIST_WITHDRAWN: Entry("Audience list withdrawn", wording.audience_list_withdrawn),
+    Action.EXPERIMENT_FOLLOW_UP_RECORDED: Entry("Follow-up test measured", wording.experiment_follow_up_recorded),
 }
 
 

@@ -388,6 +388,7 @@ def experiment_imported(*, experiment, actor, label: str | None, filename: str, 
             "control": experiment.control_arm,
             "filename": filename,
             "import_run": import_run,
+            "follows": experiment.follows.name if experiment.follows_id else "",
         },
         machine_payload={
             "customers": experiment.customers,
@@ -434,4 +435,52 @@ def workflow_audit_changed(*, actor, before: int, after: int, reason: str) -> Au
         human_payload={"stale_after_days": after},
         machine_payload={"stale_after_days": before},
         reason=reason,
+    )
+
+
+# --- audience lists (decisions/audiences.py) --------------------------------------------------------
+
+
+def _audience_list_payload(audience_list, *, by_proposal: int | None) -> dict:
+    return {
+        "list": audience_list.pk,
+        "experiment": audience_list.experiment.name,
+        "segment": audience_list.segment,
+        "action": audience_list.action,
+        "customers": len(audience_list.customer_ids),
+        "without_id": audience_list.without_id,
+        "by_proposal": by_proposal,
+    }
+
+
+def audience_list_published(audience_list, *, by_proposal: int | None) -> AuditEvent:
+    """An applied audience action's customer list went out (the ledger, or a webhook that took it)."""
+    return audit.record(
+        action=Action.AUDIENCE_LIST_PUBLISHED,
+        label="connector",
+        proposal=audience_list.proposal,
+        machine_payload=_audience_list_payload(audience_list, by_proposal=by_proposal),
+    )
+
+
+def audience_list_withdrawn(audience_list, *, by_proposal: int | None) -> AuditEvent:
+    """A live list was withdrawn: rolled back, or replaced by another action for the same audience."""
+    return audit.record(
+        action=Action.AUDIENCE_LIST_WITHDRAWN,
+        label="connector",
+        proposal=audience_list.proposal,
+        machine_payload=_audience_list_payload(audience_list, by_proposal=by_proposal),
+    )
+
+
+def experiment_follow_up_recorded(*, experiment, earlier, comparisons: list[dict]) -> AuditEvent:
+    """A follow-up test was analysed: the realised uplift of each earlier audience action, against its interval."""
+    return audit.record(
+        action=Action.EXPERIMENT_FOLLOW_UP_RECORDED,
+        label="engine",
+        machine_payload={
+            "experiment": experiment.name,
+            "follows": earlier.name,
+            "comparisons": comparisons,
+        },
     )

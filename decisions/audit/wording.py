@@ -34,6 +34,11 @@ def format_change(
     # A workflow's change names it by id and carries the name it had when proposed.
     identity = change.get("campaign") or change.get("workflow_id") or "?"
     name = (names or {}).get(identity) or change.get("name") or identity
+    if fields.target_of(change) == fields.AUDIENCE_TARGET:
+        from decisions.experiments.presenting import segment_words  # the pages' wording; imports the engine
+
+        segment = change.get("segment") if isinstance(change.get("segment"), dict) else {}
+        name = f"{change.get('experiment')}, {segment_words(segment)}"
     before, machine = field_value(field, change.get("from")), field_value(field, change.get("to"))
     after = machine if chosen is None else field_value(field, chosen.get("to"))
     proposed = f" (proposed {machine})" if after != machine else ""
@@ -252,6 +257,25 @@ def application_retried(event: AuditEvent) -> Description:
     return f"Applying the {_direction(event)} was put back in the queue", []
 
 
+# --- a spend test's course (decisions/spend_tests.py) ---------------------------------------------
+
+
+def spend_test_started(event: AuditEvent) -> Description:
+    payload = event.machine_payload
+    return (
+        f"Spend test started: its {payload.get('days', '?')} days run from {payload.get('started_on', '?')}, "
+        f"and its budget returns on {payload.get('returns_on', '?')}",
+        [],
+    )
+
+
+def spend_test_ended(event: AuditEvent) -> Description:
+    payload = event.machine_payload
+    return f"Spend test ended on {payload.get('ended_on', '?')}: the return was queued", [
+        format_change(c, names=_names(event)) for c in payload.get("changes", [])
+    ]
+
+
 # --- policy, data, runs and access: the History page's change log ---------------------------------
 #
 # These read what each event builder (decisions/audit/events.py) stores, with .get() throughout: a row
@@ -455,6 +479,8 @@ def experiment_imported(event: AuditEvent) -> Description:
     arms = counts.get("arm_sizes") or {}
     said = ", ".join(f"{arm} {count:,}" for arm, count in arms.items())
     details = [f"arms: {said}"] if said else []
+    if payload.get("follows"):
+        details.append(f"a follow-up of {payload['follows']}")
     return (
         f"Imported the experiment {payload.get('name', '?')} from {payload.get('filename') or 'a file'}: "
         f"{_count(counts.get('customers', 0), 'customer')}, control {payload.get('control', '?')}",
@@ -485,3 +511,36 @@ def workflow_audit_changed(event: AuditEvent) -> Description:
     before = event.machine_payload.get("stale_after_days", "?")
     after = event.human_payload.get("stale_after_days", "?")
     return f"Workflow audit: stale after {before} → {after} days without firing", []
+
+
+def _audience_list_said(event: AuditEvent) -> tuple[str, list[str]]:
+    payload = event.machine_payload
+    customers = _count(payload.get("customers", 0), "customer")
+    said = f"{payload.get('action', '?')} to {customers} of the test {payload.get('experiment', '?')}"
+    details = []
+    if payload.get("without_id"):
+        details.append(f"{_count(payload['without_id'], 'customer')} of the audience had no id in the test's file")
+    if payload.get("by_proposal") and event.proposal_id and payload["by_proposal"] != event.proposal_id:
+        details.append(f"by the application of proposal #{payload['by_proposal']}")
+    return said, details
+
+
+def audience_list_published(event: AuditEvent) -> Description:
+    said, details = _audience_list_said(event)
+    return f"Published the audience list: {said}", details
+
+
+def audience_list_withdrawn(event: AuditEvent) -> Description:
+    said, details = _audience_list_said(event)
+    return f"Withdrew the audience list: {said}", details
+
+
+def experiment_follow_up_recorded(event: AuditEvent) -> Description:
+    payload = event.machine_payload
+    comparisons = payload.get("comparisons") or []
+    lines = [str(c.get("sentence")) for c in comparisons if c.get("sentence")]
+    return (
+        f"Measured {_count(len(comparisons), 'audience action')} of {payload.get('follows', '?')} "
+        f"in the follow-up test {payload.get('experiment', '?')}",
+        lines,
+    )

@@ -186,9 +186,15 @@ class ExperimentImportOutcome(importing.ImportOutcome):
 
 
 def _check_experiment(
-    source: ExperimentFile, outcome: ExperimentImportOutcome, rows: list[CustomerRow], name: str, control: str
+    source: ExperimentFile,
+    outcome: ExperimentImportOutcome,
+    rows: list[CustomerRow],
+    name: str,
+    control: str,
+    follows: str = "",
 ) -> None:
-    """What only the whole file can tell: the control is one of its arms, there are two arms, the name is new."""
+    """What only the whole file can tell: the control is one of its arms, there are two arms, the name is new,
+    the test it follows up (if any) exists."""
     line = source.header_line
     if not name.strip():
         source.problem(line, "name", "", "the experiment needs a name")
@@ -196,6 +202,8 @@ def _check_experiment(
         source.problem(line, "name", name, f"longer than {MAX_NAME} characters")
     elif Experiment.objects.filter(name=name).exists():
         source.problem(line, "name", name, "an experiment of this name exists already; choose another name")
+    if follows and not Experiment.objects.filter(name=follows).exists():
+        source.problem(line, "follows", follows, "no experiment of this name to follow up")
     if not rows or source.problem_count:
         return
     sizes = Counter(row.arm for row in rows)
@@ -235,6 +243,7 @@ def import_experiment(
     size_bytes: int = 0,
     on_progress=None,
     analyse: bool = True,
+    follows: str = "",
 ) -> ExperimentImportOutcome:
     """Validate and store one test in one transaction; any problem writes nothing, nor does a dry run. On success
     the audit event and the finished ImportRun commit with it, and the analysis is queued for after the commit
@@ -251,7 +260,7 @@ def import_experiment(
             on_progress(source.bytes_read, source.rows_read)
     if source.problem_count:
         rows = []
-    _check_experiment(source, outcome, rows, name, control)
+    _check_experiment(source, outcome, rows, name, control, follows)
     kinds = attribute_kinds(source.attribute_names, rows) if rows else {}
     _attribute_warnings(source, rows, kinds)
     outcome.bytes_read, outcome.rows_read = source.bytes_read, source.rows_read
@@ -267,7 +276,7 @@ def import_experiment(
     if dry_run:
         return outcome
     with transaction.atomic():
-        experiment = _store(outcome, source, rows, kinds, actor=actor)
+        experiment = _store(outcome, source, rows, kinds, actor=actor, follows=follows)
         run = run or ImportRun(filename=filename, size_bytes=size_bytes, uploaded_by=actor, kind="experiment")
         run = importing.finish_run(run, outcome)
         Experiment.objects.filter(pk=experiment.pk).update(import_run=run)
@@ -280,8 +289,9 @@ def import_experiment(
     return outcome
 
 
-def _store(outcome: ExperimentImportOutcome, source: ExperimentFile, rows, kinds, *, actor) -> Experiment:
+def _store(outcome: ExperimentImportOutcome, source: ExperimentFile, rows, kinds, *, actor, follows="") -> Experiment:
     experiment = Experiment.objects.create(
+        follows=Experiment.objects.filter(name=follows).first() if follows else None,
         name=outcome.name,
         control_arm=outcome.control,
         outcomes=outcome.outcomes,
@@ -338,8 +348,16 @@ def _queue_analysis(experiment_id: int) -> None:
     queue_follow_up_on_commit(analyse_experiment, experiment_id)
 
 
-def experiment_run_execute(*, run: ImportRun, stream: BinaryIO, name: str, control: str) -> ExperimentImportOutcome:
+def experiment_run_execute(
+    *, run: ImportRun, stream: BinaryIO, name: str, control: str, follows: str = ""
+) -> ExperimentImportOutcome:
     """Import the upload's test, keeping its run's status and problems up to date (as the other uploads do)."""
     return importing.run_execute(
-        run, stream, import_experiment, outcome_type=ExperimentImportOutcome, name=name, control=control
+        run,
+        stream,
+        import_experiment,
+        outcome_type=ExperimentImportOutcome,
+        name=name,
+        control=control,
+        follows=follows,
     )

@@ -62,7 +62,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from decisions import access as roles
-from decisions import audit, targets
+from decisions import audit, spend_tests, targets
 from decisions.audit.actions import Action
 from decisions.delivery import connectors, routing
 from decisions.models import Application, Campaign, Proposal
@@ -210,7 +210,7 @@ def application_apply(*, application_id: int) -> Application | None:
             return _record_success(claimed, deliver=lambda: _send_when_current(connector, claimed))
         _refuse_out_of_date(claimed, lock=False)
         result = connector.send(claimed)  # no transaction open, no row locked
-        return _record_success(claimed, deliver=lambda: result)
+        return _record_success(claimed, deliver=lambda: _recorded_locally(claimed, result))
     except connectors.ConnectorError as error:
         return _record_failure(claimed, error)
 
@@ -218,6 +218,20 @@ def application_apply(*, application_id: int) -> Application | None:
 def _send_when_current(connector, application: Application) -> dict:
     _refuse_out_of_date(application, lock=True)
     return connector.send(application)
+
+
+def _recorded_locally(application: Application, result: dict) -> dict:
+    """What Waypoint keeps of changes a remote connector delivered, written with the row's success: an
+    audience's list (targets.AudienceTarget.recorded_locally), so it can be downloaded and rolled back."""
+    now = timezone.now()
+    for change in application.changes:
+        target = targets.of(change)
+        if getattr(target, "recorded_locally", False) and not target.write(
+            change, change["to"], now=now, proposal_id=application.proposal_id
+        ):
+            # The platform has the change already; failing the row now would only make a retry send it again.
+            logger.warning("application %s: %s is gone; its delivery is not recorded", application.pk, change)
+    return result
 
 
 def _refuse_out_of_date(application: Application, *, lock: bool) -> None:
@@ -290,9 +304,10 @@ def _mark_applied_when_complete(proposal_id: int) -> None:
     """A proposal is applied once every platform has its change; the last row to succeed moves it."""
     if Application.objects.filter(proposal_id=proposal_id, direction=APPLY).exclude(status=SUCCEEDED).exists():
         return
-    Proposal.objects.filter(pk=proposal_id, status__in=(Proposal.Status.APPROVED, Proposal.Status.FAILED)).update(
+    if Proposal.objects.filter(pk=proposal_id, status__in=(Proposal.Status.APPROVED, Proposal.Status.FAILED)).update(
         status=Proposal.Status.APPLIED
-    )
+    ):
+        spend_tests.started(proposal_id)  # a spend test's days start now (nothing for other proposals)
 
 
 def _record_failure(claimed: Application, error: connectors.ConnectorError) -> Application | None:

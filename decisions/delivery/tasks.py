@@ -33,3 +33,11 @@ def apply_application(self, application_id: int) -> str:
 def sweep_outbox() -> int:
     """Beat task: re-queue outbox rows whose task was lost (Redis down, a worker died)."""
     return len(applying.applications_requeue_stale())
+
+
+@shared_task(name="decisions.outbox_tasks.end_spend_tests")
+def end_spend_tests() -> dict:
+    """Beat task: send the return of every spend test whose days are over (decisions/spend_tests.py)."""
+    from decisions import spend_tests
+
+    return spend_tests.spend_tests_sweep()

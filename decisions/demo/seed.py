@@ -26,6 +26,7 @@ from decisions.data.deal_figures import import_deals
 from decisions.data.health import data_health_check
 from decisions.data.transactions import import_transactions
 from decisions.demo import deals as demo_deals
+from decisions.demo import spend_tests as demo_spend_tests
 from decisions.demo import transactions as demo_transactions
 from decisions.engine.simulator import SimHistory, World, make_world, simulate_history
 from decisions.models import Campaign, DailyMetric
@@ -83,6 +84,7 @@ def demo_seed(
     end_date: date | None = None,
     limited_share: float = DEMO_LIMITED_SHARE,
     broken_tag: bool = False,
+    steady: int = 0,
 ) -> DemoSeeded:
     started = time.perf_counter()
     existing = Campaign.objects.count()
@@ -95,6 +97,8 @@ def demo_seed(
     # Up to yesterday in Waypoint's time zone: the demo's days are days that have passed.
     end_date = end_date or timezone.localdate() - timedelta(days=1)
     history = simulate_history(world, days=days, end_date=end_date)
+    # A few campaigns whose budget nobody moved (`make run`'s demo): the engine proposes spend tests for them.
+    history = demo_spend_tests.with_steady_campaigns(world, history, count=steady, skip={broken_tag_campaign(world)})
     history = break_one_tracking_tag(world, history) if broken_tag else history
     ids = _create_campaigns(world)
     rows = _create_metrics(world, history, ids)
@@ -319,6 +323,21 @@ def starter_guardrails(world: World) -> list[dict]:
             "kind": "protected_workflows",
             "severity": Severity.BLOCK,
             "params": {"tag": "compliance"},
+        },
+        # The audiences of the demo's e-mail test: a definition that does not keep minors out is flagged (every
+        # demo customer is 18 or more, but an audience must say so, as new customers join the lists), and no
+        # customer gets more than two of the tests' actions a week.
+        {
+            "name": "Test audiences never reach minors",
+            "kind": "forbidden_audiences",
+            "severity": Severity.WARN,
+            "params": {"min_attribute": "age", "min_value": 18},
+        },
+        {
+            "name": "At most two e-mails a week per customer",
+            "kind": "contact_cap",
+            "severity": Severity.BLOCK,
+            "params": {"max_per_week": 2},
         },
     ]
 

@@ -57,6 +57,9 @@ class Draft:
     p_loss: float
     evidence: dict = field(default_factory=dict)
     platform_view: dict = field(default_factory=dict)
+    # What the draft was computed from beyond the run's data window (an audience's: its test's analysis), part of
+    # its idempotency key: a new analysis proposing the same change is a new proposal. "" for most drafts.
+    source: str = ""
 
 
 @dataclass(frozen=True)

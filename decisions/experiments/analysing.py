@@ -74,6 +74,10 @@ def experiment_analyse(*, experiment_id: int, settings: uplift.Settings | None =
     experiment.save(update_fields=["balance", "analysis", "analysis_error", "analysed_at"])
     # Its balance check is data health too (a broken randomisation): checked once the analysis is stored.
     data_health_check_on_commit(trigger="experiment analysis")
+    if experiment.follows_id is not None:
+        from decisions.experiments import follow_ups  # it reads this module's stored analyses
+
+        follow_ups.follow_up_record_safely(experiment=experiment)
     return experiment
 
 

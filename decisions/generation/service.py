@@ -38,12 +38,13 @@ from decisions import audit, sweeping, targets
 from decisions.audit import events as audit_events
 from decisions.data import health
 from decisions.engine import acceptance, data_health, proposing
-from decisions.engine.allocation import allocate_detailed
+from decisions.engine.allocation import Allocation, Bounds, allocate_detailed
 from decisions.engine.anomalies import detect_anomalies
 from decisions.engine.curves import fit_curves
 from decisions.engine.types import CurveFit, FittedCurve
 from decisions.engine.utilization import Utilization, measure
-from decisions.generation import mix_drafting
+from decisions.experiments.facts import audience_facts
+from decisions.generation import audience_drafting, mix_drafting, spend_test_drafting
 from decisions.generation.pacing import pacing_drafts
 from decisions.learning import service as learning
 from decisions.models import AcceptanceModel, Campaign, DailyMetric, GenerationRun, Proposal
@@ -352,6 +353,11 @@ class Context:
     # Campaigns this run's pacing corrections move: the other drafters leave them be, so one run never queues
     # two proposals that set the same budget to different values.
     moved: set[str] = field(default_factory=set)
+    # What the drafters before a drafter wrote (campaign external ids): a channel's spend test leaves alone what
+    # the drafts before it move.
+    drafted: set[str] = field(default_factory=set)
+    # Campaigns in a spend test (approved, or applied and not yet returned): the allocator leaves them alone.
+    testing: set[str] = field(default_factory=set)
 
 
 def generation_finish(*, run_id: int, chunk_results: list[dict]) -> GenerationRun:
@@ -422,6 +428,7 @@ def _context(run: GenerationRun, chunk_results: list[dict]) -> Context:
         views=views,
         recent_value_per_day=np.array([e["recent_value"] / max(e["recent_value_days"], 1) for e in entries]),
         acceptance=learning.active_acceptance(),
+        testing=spend_test_drafting.campaigns_running_tests(),
     )
 
 
@@ -445,7 +452,10 @@ def _write_proposals(run: GenerationRun, chunk_results: list[dict]) -> tuple[dic
     drafts = pacing_drafts(ctx, anomalies)
     ctx.moved = {change["campaign"] for draft in drafts for change in draft.changes}
     _hold_moved(ctx, held)
-    drafts += [draft for drafter in DRAFTERS for draft in drafter(ctx, anomalies)]
+    for drafter in DRAFTERS:
+        found = drafter(ctx, anomalies)
+        ctx.drafted |= {change["campaign"] for draft in found for change in draft.changes if "campaign" in change}
+        drafts += found
     # Whatever drafted it, nothing moves a campaign whose data failed a health check.
     drafts = [_with_health_notes(d, findings) for d in drafts if not _touches(d, failing)]
     counts["held_back"] = sum(len(campaigns) for campaigns in held.values())
@@ -506,6 +516,7 @@ PAUSED = "Paused"
 ANOMALOUS = "Anomalous: the run proposes a pause or a cut instead"
 NOT_FITTED = "No response curve could be fitted (too little data, or the fit failed)"
 PACED = "Corrected for its monthly budget by this run's pacing proposal"
+IN_SPEND_TEST = "In a spend test: left alone until its budget returns"
 # The Runs page lists this many names per reason, then a count.
 NAMES_PER_REASON = 50
 
@@ -538,6 +549,8 @@ def _why_left_alone(ctx: Context, i: int, campaign: Campaign, anomalies: dict) -
         return ANOMALOUS
     if ctx.fits[i] is None:
         return NOT_FITTED
+    if campaign.external_id in ctx.testing:
+        return IN_SPEND_TEST
     facts = ctx.facts[campaign.external_id]
     for rule in ctx.rules:
         held, _ = guardrails.may_propose(facts, [rule], today=ctx.today, severity=None)
@@ -569,21 +582,28 @@ def _bounds(ctx: Context):
     )
 
 
+def allocation_of(ctx: Context) -> tuple[Allocation, Bounds]:
+    """The allocator's budgets for the run's curves (a None curve is held), and the bounds it kept to."""
+    bounds = _bounds(ctx)
+    allocation = allocate_detailed(
+        ctx.fits,
+        ctx.current,
+        bounds,
+        min_move=float(setting("WAYPOINT_MIN_MOVE", 5.0)),
+        min_move_pct=float(setting("WAYPOINT_MIN_MOVE_PCT", 0.03)),
+        max_p_loss=float(setting("WAYPOINT_MAX_P_LOSS", 0.35)),
+        # A demand-limited campaign's budget is worth what it spends: value(min(budget, cap)).
+        spend_caps=proposing.spend_caps(ctx.views),
+    )
+    return allocation, bounds
+
+
 def _shift_drafts(ctx: Context, anomalies: dict) -> list[proposing.Draft]:
     if not any(f is not None for f in ctx.fits):
         return []
     min_move = float(setting("WAYPOINT_MIN_MOVE", 5.0))
-    # A demand-limited campaign's budget is worth what it spends: value(min(budget, cap)).
     caps = proposing.spend_caps(ctx.views)
-    allocation = allocate_detailed(
-        ctx.fits,
-        ctx.current,
-        _bounds(ctx),
-        min_move=min_move,
-        min_move_pct=float(setting("WAYPOINT_MIN_MOVE_PCT", 0.03)),
-        max_p_loss=float(setting("WAYPOINT_MAX_P_LOSS", 0.35)),
-        spend_caps=caps,
-    )
+    allocation, _ = allocation_of(ctx)
     reclaims, shifts = proposing.split_reclaims(ctx.current, allocation.budgets, caps)
     weights = ctx.run.objective.weights if ctx.run.objective else None  # the rationale's unit
     # Reclaims are not scaled by what reviewers accept of shifts: idle money is a different question.
@@ -658,9 +678,14 @@ def _with_belief(draft: proposing.Draft, belief: str) -> proposing.Draft:
 # engine part is appended here (decisions/review/kinds.py says what else a kind needs).
 Drafter = Callable[[Context, dict], list[proposing.Draft]]
 DRAFTERS: list[Drafter] = [
+    # First, on a first allocation: the campaigns it tests are then held, like pacing's, for the allocation.
+    spend_test_drafting.spend_test_drafts,
     _shift_drafts,
     _anomaly_drafts,
     workflow_drafting.retire_drafts,
+    audience_drafting.audience_drafts,
+    # Before the channel shift, which leaves the channels under test where they are (ctx.moved).
+    spend_test_drafting.channel_spend_test_drafts,
     mix_drafting.channel_shift_drafts,
 ]
 
@@ -669,12 +694,20 @@ def _verdicts(ctx: Context, draft: proposing.Draft) -> list[guardrails.Verdict]:
     changes = targets.checked_changes(draft.changes, from_now=False)
     workflows = targets.workflow_facts(draft.changes)
     return guardrails.check(
-        changes, rules=ctx.rules, campaigns=ctx.facts, today=ctx.today, copy_text="", workflows=workflows
+        changes,
+        rules=ctx.rules,
+        campaigns=ctx.facts,
+        today=ctx.today,
+        copy_text="",
+        workflows=workflows,
+        audiences=audience_facts(draft.changes, rules=ctx.rules),
     )
 
 
 def idempotency_key(run: GenerationRun, draft: proposing.Draft) -> str:
     body = [run.window_end, run.metric, run.policy_version, run.model_version, draft.kind, draft.changes]
+    if draft.source:
+        body.append(draft.source)
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -692,6 +725,10 @@ def _noise(draft: proposing.Draft, limits: dict[str, float]) -> str:
     """The count a draft too small or too risky to propose goes to; "" for one worth a reviewer's time."""
     if kinds.get(draft.kind).target != guardrails.fields.CAMPAIGN:
         return ""  # a retirement moves no objective value: the workflow audit's own rules chose it
+    if test := (draft.evidence or {}).get("spend_test"):
+        # A test is worth its value of knowing net of its cost; losing a little while it runs is its price, so
+        # the P(loss) cap (a cap on moves meant to last) does not apply.
+        return "" if float(test["net_value"]) >= limits["min_weekly_value"] else "below_value_floor"
     if weekly_value(draft) < limits["min_weekly_value"]:
         return "below_value_floor"
     if draft.p_loss > limits["max_proposal_p_loss"] + 1e-9:

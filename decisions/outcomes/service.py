@@ -337,7 +337,13 @@ def _anchor(proposal: Proposal) -> Anchor | None:
     if proposal.status == Proposal.Status.REJECTED:
         return Anchor(timezone.localdate(proposal.decided_at)) if proposal.decided_at else None
     day = _applied_on(proposal)
-    return Anchor(day) if day else None
+    return Anchor(day, days=_measured_days(proposal)) if day else None
+
+
+def _measured_days(proposal: Proposal) -> int:
+    """A spend test is measured over its own days (decisions/spend_tests.py), every other change over N."""
+    test = (proposal.evidence or {}).get("spend_test")
+    return int(test.get("days") or OUTCOME_DAYS) if isinstance(test, dict) else OUTCOME_DAYS
 
 
 def _realised(proposal: Proposal, anchor: Anchor, changes: list[dict], data: _Data) -> float | None:

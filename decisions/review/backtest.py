@@ -29,6 +29,7 @@ from django.utils.dateparse import parse_datetime
 from decisions import targets
 from decisions.audit import actions as audit_actions
 from decisions.audit import wording
+from decisions.experiments.facts import audience_facts
 from decisions.models import Campaign, Proposal
 from decisions.review import selectors
 from objectives import guardrails
@@ -143,19 +144,27 @@ def backtest(
     total = blocked = warned = blocked_now = warned_now = 0
     own_failed: Counter[str] = Counter()
     rows: list[BacktestRow] = []
+    seen: dict = {}  # audience facts read once per audience
     for pk, created_at, status, changes in proposals.iterator(chunk_size=2000):
         checked = _checked_changes(changes)
+        audiences = audience_facts(changes, cache=seen)
         today = timezone.localdate(created_at)
         # The rules the edit leaves alone are checked once per proposal, not once per side:
         # a total budget cap adds up every campaign in its scope each time it is checked.
-        unchanged = guardrails.check(checked, rules=others, campaigns=campaigns, today=today, workflows=workflows)
+        unchanged = guardrails.check(
+            checked, rules=others, campaigns=campaigns, today=today, workflows=workflows, audiences=audiences
+        )
         old = (
-            guardrails.check(checked, rules=replaced, campaigns=campaigns, today=today, workflows=workflows)
+            guardrails.check(
+                checked, rules=replaced, campaigns=campaigns, today=today, workflows=workflows, audiences=audiences
+            )
             if replaced
             else []
         )
         new = (
-            guardrails.check(checked, rules=added, campaigns=campaigns, today=today, workflows=workflows)
+            guardrails.check(
+                checked, rules=added, campaigns=campaigns, today=today, workflows=workflows, audiences=audiences
+            )
             if added
             else []
         )
@@ -262,19 +271,29 @@ def backtest_policy(
     total = blocked = warned = blocked_now = warned_now = 0
     rows: list[PolicyBacktestRow] = []
     failing_by_rule: Counter[tuple[str, str]] = Counter()
+    seen: dict = {}  # audience facts read once per audience
     for pk, created_at, status, changes in _recent_proposals(days=days, now=now).iterator(chunk_size=2000):
         checked = _checked_changes(changes)
+        audiences = audience_facts(changes, cache=seen)
         today = timezone.localdate(created_at)
         common = (
-            guardrails.check(checked, rules=kept, campaigns=campaigns, today=today, workflows=workflows) if kept else []
+            guardrails.check(
+                checked, rules=kept, campaigns=campaigns, today=today, workflows=workflows, audiences=audiences
+            )
+            if kept
+            else []
         )
         old = (
-            guardrails.check(checked, rules=dropped, campaigns=campaigns, today=today, workflows=workflows)
+            guardrails.check(
+                checked, rules=dropped, campaigns=campaigns, today=today, workflows=workflows, audiences=audiences
+            )
             if dropped
             else []
         )
         new = (
-            guardrails.check(checked, rules=added, campaigns=campaigns, today=today, workflows=workflows)
+            guardrails.check(
+                checked, rules=added, campaigns=campaigns, today=today, workflows=workflows, audiences=audiences
+            )
             if added
             else []
         )

@@ -54,13 +54,16 @@ def proposals_for_export(status: str | None = None):
 
 def changes_record(changes: list[dict]) -> list[dict]:
     """Changes as the exports write them: `campaign_id`, `field`, `from`, `to`; a workflow's change names it by
-    `workflow_id` and `platform` instead (decisions/targets.py)."""
+    `workflow_id` and `platform` instead, an audience's by `experiment` and `segment` (decisions/targets.py)."""
     return [{**_named(c), "field": c["field"], "from": c["from"], "to": c["to"]} for c in changes]
 
 
 def _named(change: dict) -> dict:
     if fields.target_of(change) == fields.WORKFLOW:
         return {"workflow_id": change["workflow_id"], "platform": change.get("platform", "")}
+    if fields.target_of(change) == fields.AUDIENCE_TARGET:
+        # The test's name and the audience's definition; "from" and "to" are the test's arm values.
+        return {"experiment": change["experiment"], "segment": change.get("segment") or {}}
     return {"campaign_id": change["campaign"]}
 
 

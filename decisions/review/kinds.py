@@ -63,6 +63,10 @@ class KindSpec:
             if change.get("field") != self.field or fields.target_of(change) != self.target:
                 fields.of(change)  # an unregistered field says so first
                 raise InvalidChange(f"A {self.label.lower()} moves {self.field}, not {change.get('field')}.")
+            try:
+                fields.check_shape(change)  # what the target needs beside its key: an audience's segment
+            except fields.InvalidValue as error:
+                raise InvalidChange(str(error)) from None
             clean_target(change, change.get("to"))
         return changes
 
@@ -209,6 +213,29 @@ CHANNEL_SHIFT = register(
         lambda lines: "Channel mix: " + budget_headline(lines)[0].lower() + budget_headline(lines)[1:],
         help="Moves daily budget between channels, read from total outcomes (the channel mix model), spread over "
         "each channel's campaigns by budget; the total stays the same.",
+    )
+)
+
+
+SPEND_TEST_DAYS = 14  # decisions.engine.spend_tests.TEST_DAYS; the plan's own days are in its evidence
+
+
+def spend_test_headline(lines: list[dict]) -> str:
+    """ "Test: raise Search – Brand by 25% ($40/day) for 14 days, then return"."""
+    before = sum(float(line["from"] or 0) for line in lines)
+    delta = sum(line["delta"] or 0 for line in lines)
+    pct = f"{100 * delta / before:.0f}% " if before else ""
+    return f"Test: raise {_names(lines)} by {pct}({_money(delta)}/day) for {SPEND_TEST_DAYS} days, then return"
+
+
+SPEND_TEST = register(
+    KindSpec(
+        "spend_test",
+        "Spend test",
+        fields.BUDGET,
+        spend_test_headline,
+        help="Raises a campaign (or a channel's campaigns) whose return is too uncertain to act on for a fixed "
+        "number of days, then returns it on schedule; the test's days settle its curve.",
     )
 )
 

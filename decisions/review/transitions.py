@@ -27,11 +27,13 @@ from decisions import access as roles
 from decisions import audit, targets
 from decisions.audit import events
 from decisions.delivery import outbox as applying
+from decisions.experiments.facts import audience_facts
 from decisions.models import Application, BulkApproval, Proposal, Review
-from decisions.review import freshness, kinds, selectors
+from decisions.review import audience_edits, freshness, kinds, selectors
 from decisions.review.retrying import atomic_retried_on_deadlock
 from objectives import guardrails
 from objectives import selectors as objective_selectors
+from objectives.guardrails import fields
 
 PENDING = Proposal.Status.PENDING
 
@@ -147,6 +149,7 @@ def current_verdicts(
         campaigns=context.campaigns,
         today=context.today,
         workflows=targets.workflow_facts(changes),
+        audiences=audience_facts(changes, rules=context.rules),
     )
 
 
@@ -304,9 +307,15 @@ def proposal_approve(*, proposal: Proposal, actor, confirm_warnings: bool = Fals
 
 
 def clean_final_changes(proposal: Proposal, final_changes) -> list[dict]:
-    """The reviewer may change the target values only: same campaigns, same fields, the machine's "from"."""
+    """The reviewer may change the target values only: same campaigns, same fields, the machine's "from".
+    An audience action may also be narrowed to part of its audience (decisions/review/audience_edits.py)."""
     if not isinstance(final_changes, list) or not final_changes:
         raise InvalidDecision("Edited changes must be a non-empty list.")
+    if kinds.get(proposal.kind).target == fields.AUDIENCE_TARGET:
+        try:
+            return audience_edits.clean_all(list(proposal.changes), final_changes)
+        except audience_edits.InvalidEdit as error:
+            raise InvalidDecision(str(error)) from None
     machine = {(c["campaign"], c["field"]): c for c in proposal.changes}
     cleaned = {}
     for change in final_changes:
@@ -574,6 +583,10 @@ def proposal_rollback(*, proposal: Proposal, actor, reason: str) -> Application:
     if not reason.strip():
         raise InvalidDecision("Write why this change is rolled back.")
     applied = applying.succeeded_applies(proposal)  # one row per platform the change reached
+    returned = Application.objects.filter(proposal=proposal, direction=Application.Direction.ROLLBACK)
+    if returned.filter(proposal__status=Proposal.Status.APPLIED).exists():
+        # A spend test's scheduled return already went out (decisions/spend_tests.py): nothing is left to undo.
+        raise InvalidTransition("This change was already returned (its spend test ended): nothing to roll back.")
     if not applied or not Proposal.objects.filter(pk=proposal.pk, status=Proposal.Status.APPLIED).update(
         status=Proposal.Status.ROLLED_BACK
     ):

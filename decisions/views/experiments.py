@@ -12,7 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 from decisions import access as roles
 from decisions.data import experiments as experiment_import
 from decisions.data import importing
-from decisions.experiments import presenting, services
+from decisions.experiments import follow_ups, presenting, services
+from decisions.experiments import lists as audience_lists
 from decisions.models import Experiment, ExperimentAction, ImportRun
 
 LIST_TEMPLATE = "decisions/experiments.html"
@@ -41,7 +42,8 @@ def experiment_list(request: HttpRequest) -> HttpResponse:
 def experiment_import_upload(request: HttpRequest) -> HttpResponse:
     upload = request.FILES.get("file")
     name, control = request.POST.get("name", "").strip(), request.POST.get("control", "").strip()
-    values = {"name": name, "control": control}
+    follows = request.POST.get("follows", "").strip()
+    values = {"name": name, "control": control, "follows": follows}
     if upload is None or not name or not control:
         error = "Choose the test's CSV file, give the experiment a name and say which arm is the control."
         return _render_list(request, status=400, form_error=error, values=values)
@@ -59,7 +61,9 @@ def experiment_import_upload(request: HttpRequest) -> HttpResponse:
         kind="experiment",
     )
     with upload.open("rb") as stream:
-        outcome = experiment_import.experiment_run_execute(run=run, stream=stream, name=name, control=control)
+        outcome = experiment_import.experiment_run_execute(
+            run=run, stream=stream, name=name, control=control, follows=follows
+        )
     if outcome.ok and not run.dry_run and outcome.experiment_id:
         messages.success(request, f"Imported {outcome.rows_written:,} customers of {name}.")
         return redirect("decisions:experiment", pk=outcome.experiment_id)
@@ -79,6 +83,10 @@ def _render_experiment(request: HttpRequest, experiment: Experiment, *, status: 
             message for messages_ in (errors or {}).get(action.pk, {}).values() for message in messages_
         ]
     context["may_edit"] = roles.has_role(request.user, roles.MARKETER, roles.GUARDRAIL_ADMIN)
+    # Customer ids are personal data: the same roles as the download itself (decisions/views/audiences.py).
+    context["may_download"] = roles.has_role(request.user, roles.MARKETER, roles.GUARDRAIL_ADMIN)
+    context["audience_lists"] = audience_lists.lists_of_experiment(experiment)
+    context["follow_up_comparisons"] = follow_ups.comparisons_in(experiment)
     return render(request, TEMPLATE, context, status=status)
 
 

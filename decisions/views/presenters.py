@@ -20,7 +20,8 @@ from django.utils.timesince import timesince, timeuntil
 from decisions import targets
 from decisions.audit import wording
 from decisions.engine import estimates
-from decisions.models import Proposal, Review
+from decisions.experiments.evidence import audience_evidence
+from decisions.models import Experiment, Proposal, Review
 from decisions.review import freshness, kinds, selectors
 from objectives import formatting
 from objectives.guardrails import fields
@@ -29,6 +30,8 @@ EXPIRING_SOON = dt.timedelta(hours=12)
 # P(loss) badges: above the engine's own limit is high, above half of it worth a look.
 HIGH_P_LOSS, MID_P_LOSS = 0.35, 0.15
 REESTIMATED = "re-estimated for the reviewer's values"
+# Changes to these targets move the objective (a workflow's retirement saves upkeep instead).
+VALUED_TARGETS = (fields.CAMPAIGN, fields.AUDIENCE_TARGET)
 money, signed_money = formatting.money, formatting.signed_money
 
 
@@ -51,9 +54,14 @@ def change_lines(changes: list[dict], names: dict[str, str], final_changes: list
     With `final_changes` (an edit), each line moves to the reviewer's value and keeps the machine's beside it.
     """
     chosen = {(targets.ref(c), c.get("field")): c for c in final_changes or []}
+    # An audience edit may narrow the audience, which is another ref: its (one) change is matched by position.
+    by_position = bool(final_changes) and all(fields.target_of(c) == fields.AUDIENCE_TARGET for c in changes)
     lines = []
-    for change in changes:
-        final = chosen.get((targets.ref(change), change["field"]), change) if chosen else change
+    for index, change in enumerate(changes):
+        if by_position and index < len(final_changes):
+            final = final_changes[index]
+        else:
+            final = chosen.get((targets.ref(change), change["field"]), change) if chosen else change
         # A line names its thing by id under "campaign" (a workflow's id), as pages and verdict wording read it;
         # a workflow's name and why it may go are looked up by its ref.
         shown_id = targets.ref(change)[-1]
@@ -71,6 +79,16 @@ def change_lines(changes: list[dict], names: dict[str, str], final_changes: list
             "pct": None,
             "delta": None,
         }
+        if (actions := names.get(("actions", change.get("experiment")))) is not None:
+            # An audience's actions by the names marketers gave them (the headline and the row say those).
+            line.update(
+                from_name=actions.get(change["from"], change["from"]),
+                to_name=actions.get(final["to"], final["to"]),
+                machine_to_name=actions.get(change["to"], change["to"]),
+                # The control's arm, as "to" is one: the headline says "stop sending" when the change goes back to it.
+                control=names.get(("control", change.get("experiment"))),
+                control_name=actions.get(names.get(("control", change.get("experiment")))),
+            )
         if change["field"] == fields.BUDGET:
             before, after = float(change["from"]), float(final["to"])
             line["delta"] = round(after - before, 2)
@@ -109,7 +127,10 @@ def _line_html(line: dict) -> SafeString:
     # The values are worded here, for the lines a row shows, not for every line of a wide shift.
     field = line["field"]
     proposed = (
-        format_html(' <span class="proposed">(proposed {})</span>', _value_text(field, line["machine_to"]))
+        format_html(
+            ' <span class="proposed">(proposed {})</span>',
+            line.get("machine_to_name") or _value_text(field, line["machine_to"]),
+        )
         if line["edited"]
         else ""
     )
@@ -121,8 +142,8 @@ def _line_html(line: dict) -> SafeString:
         '{} <span class="muted">{}</span> <span class="nums">{} → <strong>{}</strong>{}</span>{}',
         line["name"],
         line["field_label"],
-        _value_text(field, line["from"]),
-        _value_text(field, line["to"]),
+        line.get("from_name") or _value_text(field, line["from"]),
+        line.get("to_name") or _value_text(field, line["to"]),
         proposed,
         delta,
     )
@@ -161,6 +182,9 @@ def objective_words(metric: str | None, weights: dict | None = None) -> Objectiv
 def objective_of(proposal: Proposal, objectives: dict[int, tuple[str, dict]]) -> ObjectiveWords:
     """The objective of the run that made the proposal (its composite weights), else its stored metric."""
     metric, weights = objectives.get(proposal.run_id, (proposal.expected_metric, {}))
+    if proposal.expected_metric and metric and proposal.expected_metric != metric:
+        # Counted in its own metric: an audience's figure is its test's outcome, not the run's objective.
+        return objective_words(proposal.expected_metric)
     return objective_words(metric or proposal.expected_metric, weights)
 
 
@@ -315,7 +339,10 @@ def decorate(proposals: list[Proposal]) -> list[Proposal]:
         proposal.estimate = estimate_for(proposal, final)
         proposal.impact = impact(proposal.estimate, proposal.objective, machine=machine_estimate(proposal))
         # Only changes to campaigns move the objective; retiring a workflow saves upkeep, not pipeline.
-        proposal.valued = kinds.get(proposal.kind).target == fields.CAMPAIGN
+        # An audience's action moves it too (its test's outcome).
+        proposal.valued = kinds.get(proposal.kind).target in VALUED_TARGETS
+        # Read when a page shows it (the proposal's page): the queue's rows leave the evidence unloaded.
+        proposal.audience_evidence = functools.partial(audience_evidence, proposal, names)
         proposal.age = timesince(proposal.created_at, now, depth=1)
         proposal.expires_in = timeuntil(proposal.expires_at, now, depth=1) if proposal.expires_at else ""
         proposal.expiring_soon = bool(proposal.expires_at and proposal.expires_at - now < EXPIRING_SOON)
@@ -324,12 +351,27 @@ def decorate(proposals: list[Proposal]) -> list[Proposal]:
 
 
 def other_target_names(proposals: list[Proposal]) -> dict:
-    """Names (and why they may go) of the workflows the proposals change, by ref: one query."""
+    """Names (and why they may go) of the workflows and audiences the proposals change, by ref: one query per
+    target; and the names of the audiences' actions and controls by test (("actions", test), ("control", test))."""
     changes = [c for p in proposals for c in p.changes if fields.target_of(c) != fields.CAMPAIGN]
     found = {}
     for ref, row in targets.current_values(changes).items():
         found[ref] = row["name"]
         found[("why", *ref)] = row.get("why", "")
+    found.update(action_names(changes))
+    return found
+
+
+def action_names(changes: list[dict]) -> dict:
+    """("actions", test name) → {arm: the action's name}, ("control", test name) → the control's arm."""
+    tests = {str(c.get("experiment")) for c in changes if fields.target_of(c) == fields.AUDIENCE_TARGET}
+    if not tests:
+        return {}
+    found = {}
+    for test in Experiment.objects.filter(name__in=tests).prefetch_related("actions"):
+        named = {action.arm: action.name for action in test.actions.all()}
+        found[("actions", test.name)] = named
+        found[("control", test.name)] = test.control_arm
     return found
 
 

@@ -9,7 +9,10 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 
+from decisions import spend_tests
 from decisions.audit import timeline
+from decisions.experiments import follow_ups, segment_estimates
+from decisions.experiments import lists as audience_lists
 from decisions.models import Campaign, Proposal
 from decisions.review import kinds, selectors
 from decisions.review import transitions as reviewing
@@ -62,7 +65,11 @@ def live_verdicts(proposal: Proposal, changes: list[dict] | None = None) -> dict
 def live_edit(proposal: Proposal, changes: list[dict] | None = None) -> dict:
     """The edit form's live part for the reviewer's values (the machine's until they type): the guardrails'
     verdicts, and the net budget change and weekly impact re-estimated for those values."""
-    summary = edit_summary(proposal, proposal.changes if changes is None else changes)
+    if segment_estimates.is_audience_kind(proposal.kind):
+        # An audience's figure comes from the test's customers, not from response curves.
+        summary = segment_estimates.edit_summary(proposal, proposal.changes if changes is None else changes)
+    else:
+        summary = edit_summary(proposal, proposal.changes if changes is None else changes)
     return {**live_verdicts(proposal, changes), "live_estimate": summary}
 
 
@@ -91,6 +98,9 @@ def detail_context(proposal: Proposal) -> dict:
         # Badges in the list are the stored verdicts; here the guardrails are re-checked against today.
         context.update(live_verdicts(proposal))
     context["outcome"] = outcome_context(proposal)
+    if segment_estimates.is_audience_kind(proposal.kind):
+        context["audience_lists"] = audience_lists.lists_of_proposal(proposal)
+        context["follow_ups"] = follow_ups.comparisons_of(proposal)
     return context
 
 
@@ -209,6 +219,7 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, DETAIL, context)
     context.update(on_detail_page=True, next_url=safe_next(request) or request.get_full_path())
     context["utilization"] = utilization_rows(proposal)
+    context["spend_test"] = spend_tests.card(proposal)
     context["data_health"] = health_views.proposal_findings(proposal)
     return render(request, PAGE, context)
 

@@ -21,7 +21,7 @@ from decisions import access as roles
 from decisions.delivery import outbox as applying
 from decisions.models import Application, BulkApproval, Proposal, Review
 from decisions.review import transitions as reviewing
-from decisions.review.forms import ApproveForm, EditForm, RejectForm, RollbackForm
+from decisions.review.forms import ApproveForm, RejectForm, RollbackForm, edit_form
 from decisions.views.proposal import live_edit, load, safe_next
 from decisions.views.responses import REFUSALS, Question, ask, decided, refused
 
@@ -94,9 +94,9 @@ def proposal_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         if proposal.status != Proposal.Status.PENDING:
             return refused(request, proposal, _not_pending(proposal))
-        form = EditForm(proposal=proposal, names=names)
+        form = edit_form(proposal=proposal, names=names)
         return ask(request, proposal, Question("edit", form), **live_edit(proposal))
-    form = EditForm(request.POST, proposal=proposal, names=names)
+    form = edit_form(request.POST, proposal=proposal, names=names)
     if not form.is_valid():
         return ask(request, proposal, Question("edit", form), status=422, unusable=True)
     # The guardrails judge the reviewer's values, so a refusal re-asks about those, not the machine's.
@@ -121,7 +121,7 @@ def proposal_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def proposal_check(request: HttpRequest, pk: int) -> HttpResponse:
     """Re-check the values being typed into the edit form; answers the verdict list alone."""
     proposal = load(pk)
-    form = EditForm(request.POST, proposal=proposal, names={})
+    form = edit_form(request.POST, proposal=proposal, names={})
     changes = form.partial_changes()
     context = {"proposal": proposal, "form": form, "unusable": changes is None}
     if changes is not None:

@@ -7,7 +7,7 @@ re-check an edited change on every keystroke, with identical answers.
 - base: Rule, CampaignFacts, Change, Verdict, wording, scope
 - fields: the campaign fields a proposal may change
 - moves: each changed campaign before and after the changes
-- params, kind: what a kind is made of; budget, protection, voice, timing: the kinds
+- params, kind: what a kind is made of; budget, protection, voice, timing, contacts: the kinds
 - registry: every kind, in order; checks: check() and the engine's limits
 - scopes: which known campaigns a scope reaches, its canonical spelling, close matches, rules broken today
 """
@@ -18,6 +18,8 @@ from objectives.guardrails.base import (
     SCOPE_KEYS,
     SEVERITIES,
     STATUS,
+    ActionCopy,
+    AudienceFacts,
     CampaignFacts,
     Change,
     Rule,
@@ -37,9 +39,10 @@ from objectives.guardrails.checks import (
     total_caps,
     workflow_protection,
 )
+from objectives.guardrails.contacts import ContactCap
 from objectives.guardrails.fields import UnknownField
 from objectives.guardrails.kind import CheckContext, GuardrailKind, Limits
-from objectives.guardrails.moves import CampaignMove, campaign_moves
+from objectives.guardrails.moves import AudienceMove, CampaignMove, audience_moves, campaign_moves
 from objectives.guardrails.params import Number, Param, Phrases, Text, WholeNumber
 from objectives.guardrails.protection import ForbiddenAudiences, ProtectedCampaigns, ProtectedWorkflows
 from objectives.guardrails.registry import KINDS, REGISTRY, kind_choices, kind_named, unknown_kind, validate_params
@@ -55,12 +58,16 @@ __all__ = [
     "SCOPE_KEYS",
     "SEVERITIES",
     "STATUS",
+    "ActionCopy",
+    "AudienceFacts",
+    "AudienceMove",
     "BrandVoice",
     "BudgetBounds",
     "CampaignFacts",
     "CampaignMove",
     "Change",
     "CheckContext",
+    "ContactCap",
     "Cooldown",
     "ForbiddenAudiences",
     "GuardrailKind",
@@ -82,6 +89,7 @@ __all__ = [
     "WorkflowFacts",
     "WholeNumber",
     "applies_to",
+    "audience_moves",
     "budget_limits",
     "campaign_moves",
     "check",

@@ -66,12 +66,52 @@ class WorkflowFacts:
 
 
 @dataclass(frozen=True)
+class ActionCopy:
+    """One action of a randomised test as customers meet it: its name and copy."""
+
+    name: str
+    subject_line: str = ""
+    message: str = ""
+
+    def texts(self) -> list[str]:
+        return [text for text in (self.name, self.subject_line, self.message) if text.strip()]
+
+
+@dataclass(frozen=True)
+class AudienceFacts:
+    """An audience of a randomised test as it is now, for the kinds that judge audiences (forbidden_audiences,
+    brand_voice, contact_cap).
+
+    `external_id` is "test/segment digest"; `segment` its definition (attribute → allowed values, or a number's
+    {"min", "max"}); `actions` every arm of the test with its copy. `other_lists` counts the audience's customers
+    by how many live audience lists (of any test, this audience's own left out: a new action replaces it) they
+    are on now; it is empty unless a rule that reads it is in force. `channel` and `tags` are empty, so a rule
+    scoped to a channel, a tag or a campaign never reaches an audience."""
+
+    external_id: str
+    name: str
+    experiment: str
+    segment: Mapping = field(default_factory=dict)
+    control: str = ""
+    action: str = ""  # what it gets now: its live list's action, else the control
+    actions: Mapping[str, ActionCopy] = field(default_factory=dict)
+    customers: int = 0
+    other_lists: Mapping[int, int] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    channel: str = ""
+
+    def action_name(self, arm) -> str:
+        action = self.actions.get(arm)
+        return action.name if action is not None else str(arm)
+
+
+@dataclass(frozen=True)
 class Change:
     campaign: str  # the campaign's external id; for a workflow, its WorkflowFacts.external_id
     field: str
     before: object
     after: object
-    target: str = "campaign"  # fields.CAMPAIGN or fields.WORKFLOW
+    target: str = "campaign"  # fields.CAMPAIGN, fields.WORKFLOW or fields.AUDIENCE_TARGET
 
 
 @dataclass(frozen=True)

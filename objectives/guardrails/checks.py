@@ -5,10 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 
-from objectives.guardrails.base import EPS, CampaignFacts, Change, Rule, Verdict, WorkflowFacts, in_scope, sentence
-from objectives.guardrails.fields import WORKFLOW
+from objectives.guardrails.base import (
+    EPS,
+    AudienceFacts,
+    CampaignFacts,
+    Change,
+    Rule,
+    Verdict,
+    WorkflowFacts,
+    in_scope,
+    sentence,
+)
+from objectives.guardrails.fields import AUDIENCE_TARGET, CAMPAIGN, WORKFLOW
 from objectives.guardrails.kind import CheckContext, GuardrailKind, Limits
-from objectives.guardrails.moves import campaign_moves, workflow_moves
+from objectives.guardrails.moves import audience_moves, campaign_moves, workflow_moves
 from objectives.guardrails.registry import kind_named
 
 
@@ -30,30 +40,42 @@ def check(
     today: date,
     copy_text: str = "",
     workflows: Mapping[str, WorkflowFacts] | None = None,
+    audiences: Mapping[str, AudienceFacts] | None = None,
 ) -> list[Verdict]:
     """One verdict per rule that judges a change to at least one campaign in its scope, in rule order.
 
     `campaigns` holds every campaign, not only the changed ones: a total cap
     adds up the whole scope. A change to an unregistered field raises
     fields.UnknownField. Changes to workflows are judged by the kinds that
-    judge workflows, from `workflows` (the changed ones' facts, by external id).
+    judge workflows, from `workflows` (the changed ones' facts, by external id), and changes to audiences of
+    randomised tests by the kinds that judge audiences, from `audiences`. A kind judging both campaigns and
+    audiences gives one verdict for both.
     """
     moves = campaign_moves(changes, campaigns)
     retirements = workflow_moves(changes, workflows or {})
+    sends = audience_moves(changes, audiences or {})
     context = CheckContext(campaigns=campaigns, moves=moves, today=today, copy_text=copy_text)
     verdicts = []
     for rule in rules:
         kind = kind_named(rule.kind)
         if kind is None:
             continue
-        if kind.judges_target == WORKFLOW:
+        judged_targets = kind.judged_targets()
+        results = []
+        if WORKFLOW in judged_targets:
             judged = [m for m in retirements if in_scope(rule.scope, m.facts) and kind.singles_out(rule, m.facts)]
-        else:
+            results += [kind.check(rule, judged, context)] if judged else []
+        if CAMPAIGN in judged_targets:
             judged = [m for m in moves.values() if in_scope(rule.scope, m.facts) and kind.concerns(rule, m, context)]
-        if not judged:
+            results += [kind.check(rule, judged, context)] if judged else []
+        if AUDIENCE_TARGET in judged_targets:
+            judged = [m for m in sends if in_scope(rule.scope, m.facts) and kind.concerns_audience(rule, m)]
+            results += [kind.check_audiences(rule, judged, context)] if judged else []
+        if not results:
             continue
-        passed, message = kind.check(rule, judged, context)
-        verdicts.append(Verdict(rule.name, rule.kind, rule.severity, passed, message))
+        failed = [message for passed, message in results if not passed]
+        message = sentence(failed) if failed else results[0][1]
+        verdicts.append(Verdict(rule.name, rule.kind, rule.severity, not failed, message))
     return verdicts
 
 

@@ -184,6 +184,55 @@ def of(change: dict) -> Field:
     return get(change.get("field"), target_of(change))
 
 
+# --- what a change must carry beside its target's key ------------------------------------------------------------
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def segment_problem(segment) -> str:
+    """What is wrong with an audience's segment, "" when nothing: an object mapping an attribute's name to its
+    allowed values (a non-empty list of texts or numbers) or, for a number, {"min": …, "max": …} (either may be
+    null, not both; min below max). {} is everyone."""
+    if not isinstance(segment, dict):
+        return "The audience's segment must be an object: attribute → allowed values or {min, max}."
+    for name, condition in segment.items():
+        if not isinstance(name, str) or not name.strip():
+            return "Each condition of the segment must name an attribute."
+        if isinstance(condition, dict):
+            if set(condition) - {"min", "max"}:
+                return f"The condition on {name} takes min and max only."
+            low, high = condition.get("min"), condition.get("max")
+            if any(bound is not None and not _is_number(bound) for bound in (low, high)):
+                return f"The condition on {name}: min and max must be numbers (or null)."
+            if low is None and high is None:
+                return f"The condition on {name} needs a min or a max."
+            if low is not None and high is not None and low >= high:
+                return f"The condition on {name}: min ({low:g}) must be below max ({high:g})."
+        elif isinstance(condition, list):
+            if not condition or not all(isinstance(v, str) or _is_number(v) for v in condition):
+                return f"The condition on {name} must list at least one value."
+        else:
+            return f"The condition on {name} must be a list of values or {{min, max}}."
+    return ""
+
+
+def _audience_shape(change: dict) -> None:
+    if problem := segment_problem(change.get("segment")):
+        raise InvalidValue(problem)
+
+
+# Per target, what a change must carry beside its key (an audience: its segment); raises InvalidValue.
+TARGET_SHAPES = {AUDIENCE_TARGET: _audience_shape}
+
+
+def check_shape(change: dict) -> None:
+    shape = TARGET_SHAPES.get(target_of(change))
+    if shape is not None:
+        shape(change)
+
+
 register(MoneyField(BUDGET, "daily budget"))
 register(ChoiceField(STATUS, "status", choices=(ACTIVE, PAUSED), signs=((PAUSED, -100.0), (ACTIVE, 100.0))))
 register(TextField(AUDIENCE, "audience", names_audience=True))

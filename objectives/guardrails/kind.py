@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from objectives.guardrails import fields
 from objectives.guardrails.base import CampaignFacts, Rule
-from objectives.guardrails.moves import CampaignMove
+from objectives.guardrails.moves import AudienceMove, CampaignMove
 from objectives.guardrails.params import Param
 
 
@@ -51,8 +51,14 @@ class GuardrailKind:
     judged_fields: ClassVar[tuple[str, ...]] = ()
     judged_traits: ClassVar[tuple[str, ...]] = ()
     judges_every_field: ClassVar[bool] = False
-    # What it judges: campaign moves, or (fields.WORKFLOW) workflow moves, whose facts are WorkflowFacts.
+    # What it judges: campaign moves, or (fields.WORKFLOW) workflow moves, whose facts are WorkflowFacts, or
+    # (fields.AUDIENCE_TARGET) the audiences of randomised tests, whose facts are AudienceFacts. A kind that judges
+    # audiences beside its own target lists them in `also_judges` and judges them in check_audiences().
     judges_target: ClassVar[str] = fields.CAMPAIGN
+    also_judges: ClassVar[tuple[str, ...]] = ()
+    # Reads AudienceFacts.other_lists (the live lists an audience's customers are on): counted only when a rule
+    # of such a kind is in force, as it reads every live list.
+    reads_contacts: ClassVar[bool] = False
     # Params that name campaigns the way a scope does (param key → scope key): checked like a scope when saved,
     # so a protected tag nobody carries ("brnad") is refused instead of protecting nothing.
     names_campaigns_by: ClassVar[dict[str, str]] = {}
@@ -102,6 +108,17 @@ class GuardrailKind:
 
     def check(self, rule: Rule, moves: list[CampaignMove], context: CheckContext) -> tuple[bool, str]:
         """(passed, message) for the campaigns the rule concerns; never called with none."""
+        raise NotImplementedError
+
+    def judged_targets(self) -> tuple[str, ...]:
+        return (self.judges_target, *self.also_judges)
+
+    def concerns_audience(self, rule: Rule, move: AudienceMove) -> bool:
+        """Whether the rule gives a verdict on an audience's change (kinds judging audiences say when)."""
+        return fields.AUDIENCE_TARGET in self.judged_targets()
+
+    def check_audiences(self, rule: Rule, moves: list[AudienceMove], context: CheckContext) -> tuple[bool, str]:
+        """(passed, message) for the audiences the rule concerns; never called with none."""
         raise NotImplementedError
 
     # --- what the engine must obey ------------------------------------------------------------

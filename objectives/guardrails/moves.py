@@ -6,7 +6,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from objectives.guardrails import fields
-from objectives.guardrails.base import BUDGET, PAUSED, STATUS, CampaignFacts, Change, WorkflowFacts
+from objectives.guardrails.base import (
+    BUDGET,
+    PAUSED,
+    STATUS,
+    ActionCopy,
+    AudienceFacts,
+    CampaignFacts,
+    Change,
+    WorkflowFacts,
+)
 
 
 def current_value(facts: CampaignFacts, name: str):
@@ -105,4 +114,34 @@ def workflow_moves(changes: Iterable[Change], workflows: Mapping[str, WorkflowFa
         if facts is not None:
             before = change.before if change.before is not None else facts.status
             found.append(WorkflowMove(facts, str(before), str(change.after)))
+    return found
+
+
+@dataclass(frozen=True)
+class AudienceMove:
+    """One audience of a randomised test and the action a change gives it (arms, as the test's file names them)."""
+
+    facts: AudienceFacts
+    action_before: str
+    action_after: str
+
+    @property
+    def sends(self) -> bool:
+        """Whether the audience is sent something after the change (the control sends nothing)."""
+        return self.action_after != self.facts.control
+
+    @property
+    def sent(self) -> ActionCopy:
+        """The action the change sends, with its copy (its arm as its name when the test has no such action)."""
+        return self.facts.actions.get(self.action_after) or ActionCopy(str(self.action_after))
+
+
+def audience_moves(changes: Iterable[Change], audiences: Mapping[str, AudienceFacts]) -> list[AudienceMove]:
+    """The changed audiences Waypoint knows, in the order the changes name them."""
+    found = []
+    for change in changes:
+        facts = audiences.get(change.campaign) if change.target == fields.AUDIENCE_TARGET else None
+        if facts is not None:
+            before = change.before if change.before is not None else (facts.action or facts.control)
+            found.append(AudienceMove(facts, str(before), str(change.after)))
     return found

@@ -21,6 +21,7 @@ class Param:
     key: str
     label: str  # the form field's label
     optional: bool = False  # may be left out of the params altogether
+    help: str = ""  # the form field's help text: what the value means, with an example
 
     def problem(self, value) -> str:
         """What is wrong with the value, prefixed with the key; "" when it is fine."""

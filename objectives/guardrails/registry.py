@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from objectives.guardrails.base import shown
 from objectives.guardrails.budget import BudgetBounds, MaxBudgetChange, TotalBudgetCap
+from objectives.guardrails.contacts import ContactCap
 from objectives.guardrails.kind import GuardrailKind
 from objectives.guardrails.pacing import MonthlyBudget
 from objectives.guardrails.protection import ForbiddenAudiences, ProtectedCampaigns, ProtectedWorkflows
@@ -26,6 +27,7 @@ REGISTRY: tuple[GuardrailKind, ...] = (
     Cooldown(),
     MinEvidence(),
     ProtectedWorkflows(),
+    ContactCap(),
 )
 _BY_NAME = {kind.name: kind for kind in REGISTRY}
 KINDS = tuple(_BY_NAME)

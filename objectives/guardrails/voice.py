@@ -1,10 +1,12 @@
-"""The kind that judges words: copy in a proposal follows the brand voice."""
+"""The kind that judges words: copy in a proposal follows the brand voice, and so does the copy of an action a
+proposal sends an audience of a randomised test (its name, subject line and message, set on the test's page)."""
 
 from __future__ import annotations
 
+from objectives.guardrails import fields
 from objectives.guardrails.base import Rule, quoted, sentence
 from objectives.guardrails.kind import CheckContext, GuardrailKind
-from objectives.guardrails.moves import CampaignMove
+from objectives.guardrails.moves import AudienceMove, CampaignMove
 from objectives.guardrails.params import Phrases
 
 
@@ -20,6 +22,7 @@ class BrandVoice(GuardrailKind):
         Phrases("required_phrases", "Required phrases", optional=True, may_be_empty=True),
     )
     judged_traits = ("carries_copy",)
+    also_judges = (fields.AUDIENCE_TARGET,)
 
     def problems_together(self, params: dict) -> list[str]:
         if not params.get("banned_phrases") and not params.get("required_phrases"):
@@ -41,6 +44,13 @@ class BrandVoice(GuardrailKind):
         texts = self._texts(moves, context)
         if not texts:
             return True, "No copy text to check"
+        problems = self._problems(rule, texts)
+        if problems:
+            return False, sentence(problems)
+        return True, "Copy follows the brand voice"
+
+    @staticmethod
+    def _problems(rule: Rule, texts: list[str]) -> list[str]:
         banned = [p for p in rule.params.get("banned_phrases", []) if any(p.casefold() in text for text in texts)]
         missing = [
             p for p in rule.params.get("required_phrases", []) if any(p.casefold() not in text for text in texts)
@@ -50,6 +60,21 @@ class BrandVoice(GuardrailKind):
             problems.append(_phrase_list("copy uses banned", banned))
         if missing:
             problems.append(_phrase_list("copy lacks required", missing))
-        if problems:
-            return False, sentence(problems)
-        return True, "Copy follows the brand voice"
+        return problems
+
+    # --- the action an audience change sends ----------------------------------------------------------
+
+    def concerns_audience(self, rule: Rule, move: AudienceMove) -> bool:
+        return move.sends  # the control sends nothing, so it has no copy to judge
+
+    def check_audiences(self, rule: Rule, moves: list[AudienceMove], context: CheckContext) -> tuple[bool, str]:
+        failures = []
+        for move in moves:
+            # The action's name, subject line and message together are its copy: a required phrase may be in any.
+            copy = "\n".join(move.sent.texts() + ([context.copy_text] if context.copy_text.strip() else []))
+            problems = self._problems(rule, [copy.casefold()])
+            failures += [f"{move.sent.name}: {'; '.join(problems)}"] if problems else []
+        if failures:
+            return False, sentence(failures)
+        names = ", ".join(dict.fromkeys(move.sent.name for move in moves))
+        return True, f"The copy of {names} follows the brand voice"

@@ -28,6 +28,7 @@ EDITS = {
     "min_evidence": ("param_conversions", plus_one),
     "monthly_budget": ("param_amount", plus_one),
     "protected_workflows": ("param_tag", lambda shown: "legal"),
+    "contact_cap": ("param_max_per_week", plus_one),
 }
 
 

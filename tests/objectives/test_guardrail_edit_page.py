@@ -49,6 +49,7 @@ EDITS = {
         {"days": 14, "conversions": 2.5},
     ),
     "protected_workflows": ({"tag": "compliance"}, {"tag": "legal"}, {"tag": "legal"}),
+    "contact_cap": ({"max_per_week": 2}, {"max_per_week": "3"}, {"max_per_week": 3}),
 }
 
 

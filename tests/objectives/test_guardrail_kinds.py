@@ -29,11 +29,20 @@ LABELS = {
     "total_budget_cap": ("Total budget cap", ["Cap on the sum of daily budgets"]),
     "monthly_budget": ("Monthly budget", ["Spend allowed in a calendar month"]),
     "protected_campaigns": ("Protected campaigns", ["Tag of the protected campaigns"]),
-    "forbidden_audiences": ("Forbidden audiences", ["Forbidden audience segments"]),
+    "forbidden_audiences": (
+        "Forbidden audiences",
+        [
+            "Forbidden audience segments",
+            "Attributes no test audience may use",
+            "Attribute every audience member must reach",
+            "Its minimum",
+        ],
+    ),
     "brand_voice": ("Brand voice", ["Banned phrases", "Required phrases"]),
     "cooldown": ("Cooldown", ["Days between applied changes to one campaign"]),
     "min_evidence": ("Minimum evidence", ["Days of data with spend, at least", "Conversions, at least"]),
     "protected_workflows": ("Protected workflows", ["Tag of the protected workflows"]),
+    "contact_cap": ("Contact cap", ["Actions a customer may get a week, at most"]),
 }
 
 

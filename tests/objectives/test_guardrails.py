@@ -551,6 +551,7 @@ def test_the_registry_lists_the_kinds_in_their_documented_order():
         "cooldown",
         "min_evidence",
         "protected_workflows",
+        "contact_cap",
     )
 
 

@@ -133,7 +133,7 @@ def test_it_counts_the_place_of_the_bad_guardrail():
 def test_it_lists_the_known_kinds_for_an_unknown_one():
     (error,) = errors_of(document(pct_rule(kind="max_budget")))
     assert error.startswith('guardrails[0].kind: unknown kind "max_budget"; expected one of max_budget_change_pct, ')
-    assert error.endswith("cooldown, min_evidence, protected_workflows")
+    assert error.endswith("cooldown, min_evidence, protected_workflows, contact_cap")
 
 
 @pytest.mark.parametrize(
@@ -344,6 +344,7 @@ def test_the_example_policy_imports_cleanly_with_every_kind():
         "cooldown",
         "min_evidence",
         "protected_workflows",
+        "contact_cap",
     }
 
 

@@ -95,7 +95,7 @@ def test_import_reports_what_it_changed(tmp_path):
 def test_import_of_the_export_creates_no_new_versions(seeded, tmp_path):
     exported = write(tmp_path, policy("export"), name="exported.json")
     said = policy("import", exported)
-    assert "0 created, 0 updated, 0 deactivated, 12 unchanged; objective unchanged" in said
+    assert "0 created, 0 updated, 0 deactivated, 14 unchanged; objective unchanged" in said
     assert state() == seeded
 
 
@@ -124,7 +124,7 @@ def test_import_refuses_an_unknown_actor_and_changes_nothing(seeded, tmp_path):
 
 def test_a_dry_run_says_what_would_change_and_changes_nothing(seeded, tmp_path):
     said = policy("import", write(tmp_path, ISSUE_EXAMPLE), "--dry-run")
-    assert "Dry run, nothing changed: 1 created, 0 updated, 12 deactivated" in said
+    assert "Dry run, nothing changed: 1 created, 0 updated, 14 deactivated" in said
     assert state() == seeded
 
 

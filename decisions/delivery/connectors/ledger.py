@@ -25,7 +25,8 @@ class LedgerConnector:
         for change in application.changes:
             target = targets.of(change)
             value = _value(change, target)
-            if not target.write(change, value, now=now):
+            # The proposal is passed on: a target that records who set its value (an audience's list) links it.
+            if not target.write(change, value, now=now, proposal_id=application.proposal_id):
                 raise ConnectorError(f"No {target.label(change)} in Waypoint.", permanent=True)
             key = fields.TARGET_KEYS[target.name]
             written.append({key: change[key], "field": change["field"], "value": change["to"]})

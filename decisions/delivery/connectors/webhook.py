@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from decisions import targets
 from decisions.delivery.connectors.base import ConnectorError
 
 SIGNATURE_HEADER = "X-Waypoint-Signature"
@@ -36,9 +37,15 @@ def payload(application) -> bytes:
         "application": application.pk,
         "proposal": application.proposal_id,
         "direction": application.direction,
-        "changes": application.changes,
+        "changes": [_with_delivery(change) for change in application.changes],
     }
     return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _with_delivery(change: dict) -> dict:
+    """The change, and what its target sends beside it (an audience change: the customer list, README)."""
+    delivery = getattr(targets.of(change), "delivery", None)
+    return {**change, **delivery(change)} if delivery is not None else change
 
 
 class WebhookConnector:

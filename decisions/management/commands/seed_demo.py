@@ -1,6 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from decisions.demo import spend_tests as demo_spend_tests
 from decisions.demo.seed import DEMO_USERS, DemoRefused, demo_seed
 from decisions.models import Campaign
 
@@ -35,8 +36,11 @@ class Command(BaseCommand):
             self.print_existing_demo_logins()
             return
         try:
-            # The demo plants one broken tracking tag: the Data page shows it red, and no proposal touches it.
-            seeded = demo_seed(n_campaigns=campaigns, days=days, seed=seed, broken_tag=True)
+            # The demo plants one broken tracking tag: the Data page shows it red, and no proposal touches it; and a
+            # few campaigns whose budget nobody moved, for which the engine proposes spend tests.
+            seeded = demo_seed(
+                n_campaigns=campaigns, days=days, seed=seed, broken_tag=True, steady=demo_spend_tests.STEADY
+            )
         except DemoRefused as refusal:
             raise CommandError(str(refusal)) from None
         self.stdout.write(

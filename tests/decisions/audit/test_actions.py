@@ -32,6 +32,8 @@ STORED_NAMES = {
     "application.attempt_failed",
     "application.failed",
     "application.retried",
+    "spend_test.started",
+    "spend_test.ended",
     "guardrail.created",
     "guardrail.updated",
     "guardrail.deactivated",
@@ -55,6 +57,9 @@ STORED_NAMES = {
     "experiment_action.changed",
     "workflows.imported",
     "workflow_audit.changed",
+    "audience_list.published",
+    "audience_list.withdrawn",
+    "experiment.follow_up_recorded",
 }
 
 

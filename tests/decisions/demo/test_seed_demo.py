@@ -95,8 +95,10 @@ def test_it_keeps_an_objective_that_is_already_active():
 
 def test_it_creates_one_guardrail_of_each_kind_with_a_first_version_and_an_audit_event():
     seeded = small_seed()
-    assert len(seeded.guardrails) == len(KINDS)
-    assert sorted(Guardrail.objects.values_list("kind", flat=True)) == sorted(KINDS)
+    # One of each kind, and a second forbidden_audiences rule: the test audiences' (minors), beside the campaigns'.
+    assert len(seeded.guardrails) == len(KINDS) + 1 == Guardrail.objects.count()
+    kinds = list(Guardrail.objects.values_list("kind", flat=True))
+    assert sorted(set(kinds)) == sorted(KINDS) and kinds.count("forbidden_audiences") == 2
     for guardrail in Guardrail.objects.all():
         version = GuardrailVersion.objects.get(guardrail=guardrail)
         assert (guardrail.version, version.version) == (1, 1)
@@ -113,7 +115,9 @@ def test_the_starter_guardrails_fit_the_simulated_budgets():
     assert sum(budgets) <= cap <= 1.1 * sum(budgets) + 100
     assert all(bounds["min"] <= b <= bounds["max"] for b in budgets)
     # The forbidden audience exists in the default world, so the guardrail bites.
-    segments = Guardrail.objects.get(kind="forbidden_audiences").params["segments"]
+    segments = Guardrail.objects.get(
+        kind="forbidden_audiences", name="No spend increase on sensitive audiences"
+    ).params["segments"]
     assert any(c.audience in segments for c in make_world(40, seed=1).campaigns)
 
 
@@ -138,7 +142,7 @@ def test_the_command_prints_what_it_created_and_the_demo_logins():
     call_command("seed_demo", "--campaigns", "5", "--days", "20", "--seed", "2", stdout=out)
     printed = out.getvalue()
     assert "Created 5 campaigns and 100 daily rows" in printed
-    assert "Guardrails created: 10" in printed
+    assert "Guardrails created: 12" in printed
     assert "Workflows: 11 imported for the workflow audit" in printed
     for username, password, role in DEMO_USERS:
         assert username in printed and password in printed and role in printed

@@ -30,6 +30,13 @@ def world():
     return demo_seed(n_campaigns=16, days=120, seed=3, end_date=END, limited_share=0.0).world
 
 
+@pytest.fixture(autouse=True)
+def no_spend_tests(settings):
+    """These worlds were picked for their shifts; a spend test would hold the campaign it tests out of them (and
+    is judged by its net value, not the P(loss) cap: tests/test_spend_tests_generation.py)."""
+    settings.WAYPOINT_SPEND_TESTS_PER_RUN = 0
+
+
 def run_engine() -> GenerationRun:
     started = generating.generation_start(force=True)
     generate_proposals.delay(started.run.pk)

@@ -23,6 +23,7 @@ def test_the_model_choices_are_the_registered_kinds():
         "resume",
         "reclaim",
         "channel_shift",
+        "spend_test",
         "retire_workflow",
         "audience_action",
     ]
@@ -36,6 +37,7 @@ def test_each_kind_moves_one_registered_field():
         "resume": "status",
         "reclaim": "daily_budget",
         "channel_shift": "daily_budget",
+        "spend_test": "daily_budget",
         "retire_workflow": "status",
         "audience_action": "action",
     }
