@@ -70,6 +70,7 @@ urlpatterns = [
     path("experiments/imports/<int:pk>/", experiments.experiment_import_run, name="experiment-import-run"),
     path("experiments/<int:pk>/", experiments.experiment_detail, name="experiment"),
     path("experiments/actions/<int:pk>/", experiments.experiment_action_update, name="experiment-action"),
+    path("experiments/<int:pk>/analyse/", experiments.experiment_reanalyse, name="experiment-reanalyse"),
     # --- end experiments ---
     # --- CRM deals (decisions/views/deals.py) ---
     path("data/deals/", deals.deals, name="deals"),

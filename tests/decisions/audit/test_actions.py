@@ -53,6 +53,7 @@ STORED_NAMES = {
     "role.granted",
     "experiment.imported",
     "experiment_action.changed",
+    "experiment.reanalysed",
     "workflows.imported",
     "workflow_audit.changed",
 }
