@@ -71,6 +71,7 @@ urlpatterns = [
     path("experiments/imports/<int:pk>/", experiments.experiment_import_run, name="experiment-import-run"),
     path("experiments/<int:pk>/", experiments.experiment_detail, name="experiment"),
     path("experiments/actions/<int:pk>/", experiments.experiment_action_update, name="experiment-action"),
+    path("experiments/<int:pk>/analyse/", experiments.experiment_reanalyse, name="experiment-reanalyse"),
     # An applied audience action's customer list (decisions/views/audiences.py).
     path("audiences/<int:pk>/customers.csv", audiences.audience_list_csv, name="audience-list-csv"),
     # --- end experiments ---

@@ -67,6 +67,7 @@ class Action(StrEnum):
     ROLE_GRANTED = "role.granted"
     EXPERIMENT_IMPORTED = "experiment.imported"  # a randomised test stored (decisions/data/experiments.py)
     EXPERIMENT_ACTION_CHANGED = "experiment_action.changed"  # an arm's name or copy, set by a marketer
+    EXPERIMENT_REANALYSED = "experiment.reanalysed"  # a person asked for a test's analysis again
     WORKFLOWS_IMPORTED = "workflows.imported"  # an automation inventory upserted (decisions/workflows)
     WORKFLOW_AUDIT_CHANGED = "workflow_audit.changed"  # the days without firing that make a workflow stale
     AUDIENCE_LIST_PUBLISHED = "audience_list.published"  # an applied audience action's customer list went out
@@ -184,6 +185,7 @@ REGISTRY: dict[Action, Entry] = {
     Action.ROLE_GRANTED: Entry("Role granted", wording.role_granted),
     Action.EXPERIMENT_IMPORTED: Entry("Experiment imported", wording.experiment_imported),
     Action.EXPERIMENT_ACTION_CHANGED: Entry("Experiment action changed", wording.experiment_action_changed),
+    Action.EXPERIMENT_REANALYSED: Entry("Experiment analysed again", wording.experiment_reanalysed),
     Action.WORKFLOWS_IMPORTED: Entry("Workflows imported", wording.workflows_imported),
     Action.WORKFLOW_AUDIT_CHANGED: Entry("Workflow audit threshold changed", wording.workflow_audit_changed),
     Action.AUDIENCE_LIST_PUBLISHED: Entry("Audience list published", wording.audience_list_published),

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from decisions import audit
 from decisions.audit.actions import Action
 from decisions.models import AuditEvent, Review
+from objectives import formatting
 
 if TYPE_CHECKING:
     from decisions.models import AcceptanceModel, BulkApproval, Campaign, GenerationRun, Proposal
@@ -411,6 +412,21 @@ def experiment_action_changed(*, action, actor, before: dict) -> AuditEvent:
             "name": action.name,
             "subject_line": action.subject_line,
             "message": action.message,
+        },
+    )
+
+
+def experiment_reanalysed(*, experiment, actor, metric: str) -> AuditEvent:
+    """`metric`: what the new analysis will be judged in; the payload keeps what the last one was judged in."""
+    previous = (experiment.analysis or {}).get("metric", "")
+    return audit.record(
+        action=Action.EXPERIMENT_REANALYSED,
+        actor=actor,
+        machine_payload={"experiment_id": experiment.pk, "metric": metric, "previous_metric": previous},
+        human_payload={
+            "experiment": experiment.name,
+            "metric_label": formatting.metric_label(metric),
+            "previous_metric_label": formatting.metric_label(previous) if previous else "",
         },
     )
 

@@ -498,6 +498,15 @@ def experiment_action_changed(event: AuditEvent) -> Description:
     return f"Changed the action {after.get('name', '?')} of the experiment {after.get('experiment', '?')}", lines
 
 
+def experiment_reanalysed(event: AuditEvent) -> Description:
+    payload = event.human_payload
+    return (
+        f"Asked for the experiment {payload.get('experiment', '?')} to be analysed again, judged in "
+        f"{payload.get('metric_label') or payload.get('metric', '?')}",
+        [f"last analysed in {payload['previous_metric_label']}"] if payload.get("previous_metric_label") else [],
+    )
+
+
 def workflows_imported(event: AuditEvent) -> Description:
     counts = event.machine_payload
     filename = event.human_payload.get("filename") or "a workflow export"

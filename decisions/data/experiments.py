@@ -341,11 +341,10 @@ def _insert_customers(values: list[tuple]) -> None:
 
 
 def _queue_analysis(experiment_id: int) -> None:
-    # Imported here: the task pulls in the engine (scikit-learn), which the command should not wait for to read rows.
-    from decisions.experiments.tasks import analyse_experiment
-    from decisions.queueing import queue_follow_up_on_commit
+    # Imported here: the analysis pulls in the engine (scikit-learn); the command need not wait for it to read rows.
+    from decisions.experiments.analysing import analysis_queue
 
-    queue_follow_up_on_commit(analyse_experiment, experiment_id)
+    analysis_queue(experiment_id)
 
 
 def experiment_run_execute(

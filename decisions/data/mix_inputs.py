@@ -9,10 +9,12 @@ unknown rather than zero.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.core.cache import cache
 from django.db.models import Sum
 
 from decisions.data.totals import SOURCE
@@ -23,6 +25,10 @@ from decisions.models import DailyMetric, DailyTotal
 MAX_PERIODS = {7: 156, 1: 730}  # three years of weeks, two of days: older data describe another market
 METRICS = ("pipeline_value", "closed_revenue", "leads")
 UNLABELLED = "Unlabelled"
+# A cached fit lives a day (the same inputs fit the same model; the day bounds what stale code could leave), and
+# the version changes when the model's code changes what a fit holds.
+MIX_FIT_SECONDS = 24 * 3600
+MIX_FIT_VERSION = 1
 
 
 @dataclass
@@ -128,16 +134,36 @@ def read_mix(metric: str, *, n_draws: int = 400) -> MixReading:
         return MixReading(inputs, checks, problem="The data cannot support a model yet: see the checks.")
     if not fittable.any() or inputs.outcome.mean() <= 0:
         return MixReading(inputs, checks, problem="No spend or no outcome in these periods.")
-    fit = fit_mix(
-        inputs.spend,
-        inputs.outcome,
-        inputs.channels,
-        controls=inputs.controls,
-        control_names=inputs.control_names,
-        period_days=inputs.period_days,
-        n_draws=n_draws,
-    )
-    return MixReading(inputs, checks, fit)
+    return MixReading(inputs, checks, fitted_mix(inputs, n_draws=n_draws))
+
+
+def fitted_mix(inputs: MixInputs, *, n_draws: int) -> MixFit:
+    """The model fitted on these inputs, once per distinct inputs: the fit is a pure function of them, so it is
+    kept in the cache under a digest of every number it reads (new totals, spend or controls make another key).
+    The Mix page, export_mix and each engine run would otherwise fit the same data again."""
+    key = f"mix-fit:{MIX_FIT_VERSION}:{_digest(inputs, n_draws)}"
+    fit = cache.get(key)
+    if fit is None:
+        fit = fit_mix(
+            inputs.spend,
+            inputs.outcome,
+            inputs.channels,
+            controls=inputs.controls,
+            control_names=inputs.control_names,
+            period_days=inputs.period_days,
+            n_draws=n_draws,
+        )
+        cache.set(key, fit, timeout=MIX_FIT_SECONDS)
+    return fit
+
+
+def _digest(inputs: MixInputs, n_draws: int) -> str:
+    digest = hashlib.sha256()
+    described = [inputs.metric, inputs.period_days, n_draws, inputs.channels, inputs.control_names]
+    digest.update(repr(described).encode())
+    for numbers in (inputs.spend, inputs.outcome, inputs.controls):
+        digest.update(np.ascontiguousarray(numbers, dtype=float).tobytes())
+    return digest.hexdigest()
 
 
 def export_document(reading: MixReading) -> dict:

@@ -194,6 +194,10 @@ def import_transactions(
         if follow_ups:  # off for the demo seeder, which fills an empty database: nothing to refresh yet
             # New lifetime values move the figures behind outcomes and verdicts when they are the objective.
             importing.queue_follow_ups(trigger="transactions import")
+            # Tests judged in lifetime value are judged again with the new values.
+            from decisions.experiments.analysing import reanalyse_tests_judged_in_lifetime_value
+
+            reanalyse_tests_judged_in_lifetime_value()
     return outcome
 
 
@@ -295,15 +299,51 @@ def customer_predictions(*, as_of: dt.date, horizon_days: int):
 
 def lifetime_values_derive() -> LifetimeValueFit:
     """Fit the model on every stored transaction and rewrite DailyMetric.customer_lifetime_value from it."""
+    DailyMetric.objects.filter(customer_lifetime_value__isnull=False).update(customer_lifetime_value=None)
+    fitted = _lifetime_values()
+    fit = fitted.fit
+    if fitted.values is not None:
+        acquired_by = _acquiring_campaigns(fitted.stored, fitted.summary)
+        fit.acquired = int((acquired_by > 0).sum())
+        _write_daily(
+            fitted.stored.origin,
+            fitted.summary.first_day,
+            acquired_by,
+            fitted.values,
+            first=fitted.stored.origin,
+            last=fit.as_of,
+        )
+    fit.save()
+    return fit
+
+
+def customer_lifetime_values() -> dict[str, float]:
+    """Each customer's lifetime value, by customer id, as campaigns' lifetime value counts it (what they spent in
+    their first WAYPOINT_CLV_LIFETIME_DAYS so far plus what the model expects in the rest); {} when no model can
+    be fitted. What a test's outcome is when it is judged in lifetime value (decisions/experiments/analysing.py)."""
+    fitted = _lifetime_values()
+    if fitted.values is None:
+        return {}
+    return dict(zip(fitted.summary.customer_ids.tolist(), fitted.values.tolist(), strict=True))
+
+
+@dataclass
+class _Fitted:
+    fit: LifetimeValueFit  # unsaved: what was fitted, or why nothing could be
+    stored: StoredTransactions | None = None
+    summary: object = None  # clv.Summary
+    values: np.ndarray | None = None  # per customer of the summary
+
+
+def _lifetime_values() -> _Fitted:
+    """The model fitted on every stored transaction and each customer's lifetime value."""
     from decisions.engine import clv
 
     as_of, days = last_transaction_day(), lifetime_days()
-    DailyMetric.objects.filter(customer_lifetime_value__isnull=False).update(customer_lifetime_value=None)
     fit = LifetimeValueFit(as_of=as_of, lifetime_days=days)
     if as_of is None:
         fit.error = "no transactions imported"
-        fit.save()
-        return fit
+        return _Fitted(fit)
     stored = stored_transactions(as_of=as_of)
     fit.transactions = len(stored)
     try:
@@ -313,19 +353,14 @@ def lifetime_values_derive() -> LifetimeValueFit:
     except ValueError as error:
         fit.customers = len(set(stored.customer_ids))
         fit.error = str(error)
-        fit.save()
-        return fit
+        return _Fitted(fit, stored)
     fit.customers = len(summary)
     values = clv.lifetime_values_from_transactions(
         model, summary, stored.customer_ids, stored.days, stored.amounts, lifetime_days=days
     )
-    acquired_by = _acquiring_campaigns(stored, summary)
-    fit.acquired = int((acquired_by > 0).sum())
     fit.params = {"model": clv.model_name(model), **vars(model.purchases), **vars(model.spend)}
     fit.mean_value = float(values.mean())
-    _write_daily(stored.origin, summary.first_day, acquired_by, values, first=stored.origin, last=as_of)
-    fit.save()
-    return fit
+    return _Fitted(fit, stored, summary, values)
 
 
 def _acquiring_campaigns(stored: StoredTransactions, summary) -> np.ndarray:

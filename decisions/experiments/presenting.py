@@ -190,6 +190,12 @@ def experiment_context(experiment: Experiment) -> dict:
         "balance_passed": bool(experiment.balance and experiment.balance.get("passed")),
         "balance_alpha_pct": formatting.percent((experiment.balance or {}).get("alpha") or 0),
         "metric_label": formatting.metric_label(metric),
+        # Judged in lifetime value: how many customers have one (the rest bought nothing: 0), or why it was not.
+        "customers_valued": (experiment.analysis or {}).get("customers_valued"),
+        "metric_note": (experiment.analysis or {}).get("metric_note", ""),
+        "judged_now_label": formatting.metric_label(now)
+        if (now := analysing.analysed_metric(experiment)) != metric
+        else "",
         "analysis": analysis,
     }
     if analysis is not None:

@@ -1,4 +1,5 @@
-"""Writes of experiments: a marketer names an action and sets its copy (subject line, message)."""
+"""Writes of experiments: a marketer names an action and sets its copy (subject line, message), or asks for a
+test to be analysed again (after the objective or the transactions changed)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from decisions.audit import events as audit_events
-from decisions.models import ExperimentAction
+from decisions.experiments import analysing
+from decisions.models import Experiment, ExperimentAction
 
 
 class StaleActionError(Exception):
@@ -48,3 +50,11 @@ def experiment_action_update(
     action.refresh_from_db()
     audit_events.experiment_action_changed(action=action, actor=actor, before=before)
     return action
+
+
+def experiment_reanalyse(*, experiment: Experiment, actor) -> str:
+    """Queue the test's analysis again, judged in what the objective asks now; audited. Returns that metric."""
+    metric = analysing.analysed_metric(experiment)
+    audit_events.experiment_reanalysed(experiment=experiment, actor=actor, metric=metric)
+    analysing.analysis_queue(experiment.pk)
+    return metric

@@ -15,6 +15,7 @@ from decisions.data import importing
 from decisions.experiments import follow_ups, presenting, services
 from decisions.experiments import lists as audience_lists
 from decisions.models import Experiment, ExperimentAction, ImportRun
+from objectives import formatting
 
 LIST_TEMPLATE = "decisions/experiments.html"
 TEMPLATE = "decisions/experiment.html"
@@ -119,3 +120,16 @@ def experiment_action_update(request: HttpRequest, pk: int) -> HttpResponse:
         return _render_experiment(request, action.experiment, status=409)
     messages.success(request, f"Saved the action {request.POST.get('name', '').strip()}.")
     return redirect(reverse("decisions:experiment", args=[action.experiment_id]) + "#actions")
+
+
+@require_POST
+@roles.role_required(roles.MARKETER, roles.GUARDRAIL_ADMIN)
+def experiment_reanalyse(request: HttpRequest, pk: int) -> HttpResponse:
+    experiment = get_object_or_404(Experiment, pk=pk)
+    metric = services.experiment_reanalyse(experiment=experiment, actor=request.user)
+    messages.success(
+        request,
+        f"Analysing {experiment.name} again, judged in {formatting.metric_label(metric).lower()}; "
+        "this page shows the new analysis when it is done.",
+    )
+    return redirect("decisions:experiment", pk=experiment.pk)

@@ -55,6 +55,7 @@ STORED_NAMES = {
     "role.granted",
     "experiment.imported",
     "experiment_action.changed",
+    "experiment.reanalysed",
     "workflows.imported",
     "workflow_audit.changed",
     "audience_list.published",
