@@ -78,13 +78,16 @@ class Command(BaseCommand):
 
         from django.utils import timezone
 
-        from decisions.demo.mix import seed_mix_world
+        from decisions.demo.mix import raise_total_cap_for_new_campaigns, seed_mix_world
 
         world, created = seed_mix_world(end=timezone.localdate() - dt.timedelta(days=1))
         self.stdout.write(
             f"Channel mix world: {len(created)} campaigns over {len(world.channels)} channels, "
             f"{len(world.outcome)} weeks of closed-revenue totals (Mix page)."
         )
+        raised = raise_total_cap_for_new_campaigns()
+        if raised:
+            self.stdout.write(f"Total daily budget cap raised to {raised:,} for the mix world's campaigns.")
 
     def seed_demo_experiment(self, seed: int) -> None:
         """The demo's randomised e-mail test and its analysis: here rather than in demo_seed, which the tests call
