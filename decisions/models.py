@@ -443,6 +443,10 @@ class Review(models.Model):
     reason_code = models.CharField(max_length=16, choices=Reason.choices, blank=True)
     note = models.TextField(blank=True)
     by_policy = models.BooleanField(default=False)
+    # What the reviewer's values were re-estimated to bring ({"mean", "low", "high", "p_loss"}), kept where it
+    # cannot be read again cheaply: an edited audience, re-estimated from its test's customers. NULL otherwise
+    # (budget edits are re-read off the stored curves).
+    final_estimate = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
 

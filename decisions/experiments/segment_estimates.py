@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from decisions import audiences
+from decisions.data import transactions
 from decisions.engine import segment_uplift
+from decisions.experiments import analysing
 from decisions.experiments.lists import in_sentence
 from decisions.models import Experiment, ExperimentCustomer
 from decisions.review import kinds
@@ -43,11 +45,17 @@ def metric_of(experiment: Experiment) -> str:
 
 
 def arm_outcomes(experiment: Experiment, segment: dict, metric: str) -> tuple[dict[str, list[float]], int]:
-    """The outcome of every customer in the audience, by arm, and how many customers it has."""
+    """The outcome of every customer in the audience, by arm, and how many customers it has. In lifetime value
+    (a test judged in it, decisions/experiments/analysing.py) a customer's outcome is their lifetime value."""
     by_arm: dict[str, list[float]] = {}
     size = 0
     rows = ExperimentCustomer.objects.filter(experiment=experiment).order_by("pk")
-    for arm, outcome, attributes in rows.values_list("arm", metric, "attributes").iterator(chunk_size=CHUNK):
+    judged_in_value = metric == analysing.LIFETIME_VALUE
+    values = transactions.customer_lifetime_values() if judged_in_value else {}
+    column = "customer_id" if judged_in_value else metric
+    for arm, outcome, attributes in rows.values_list("arm", column, "attributes").iterator(chunk_size=CHUNK):
+        if judged_in_value:
+            outcome = values.get(outcome, 0.0)
         if audiences.matches(segment, attributes):
             size += 1
             if outcome is not None:

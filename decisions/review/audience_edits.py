@@ -106,3 +106,26 @@ def clean_all(machine_changes: list[dict], final_changes) -> list[dict]:
     if not isinstance(final_changes, list) or len(final_changes) != len(machine_changes):
         raise InvalidEdit("Edited changes must cover every change of the proposal, in its order.")
     return [clean(machine, edited) for machine, edited in zip(machine_changes, final_changes, strict=True)]
+
+
+def edited_estimate(proposal, changes: list[dict]) -> dict | None:
+    """For an edited audience proposal, what the edited audience and action bring for one send, re-estimated from
+    the test's customers (as the edit form showed it); None for other kinds or too few customers."""
+    from decisions.experiments import segment_estimates
+
+    if not segment_estimates.is_audience_kind(proposal.kind):
+        return None
+    change = changes[0]
+    experiment = Experiment.objects.filter(name=change.get("experiment")).first()
+    if experiment is None:
+        return None
+    action = segment_estimates.compared_arm(change, experiment.control_arm)
+    found = segment_estimates.estimate(experiment, change.get("segment") or {}, action)
+    if found.per_send is None:
+        return None
+    mean, low, high = found.per_send
+    # A change back to the control stops the action: it brings the opposite of what the action adds.
+    sign = -1.0 if change.get("to") == experiment.control_arm else 1.0
+    low, high = sorted((sign * low, sign * high))
+    p_loss = found.per_customer.p_loss if sign > 0 else 1.0 - found.per_customer.p_loss
+    return {"mean": sign * mean, "low": low, "high": high, "p_loss": round(p_loss, 4)}

@@ -256,6 +256,7 @@ def _approve(
     bulk: bool = False,
     note: str = "",
     campaign_values: dict[str, dict] | None = None,
+    final_estimate: dict | None = None,
 ) -> Review:
     now = timezone.now()
     _check_still_pending(proposal, now)
@@ -275,6 +276,7 @@ def _approve(
             reviewer_label=audit.actor_label(actor),
             decision=decision,
             final_changes=final_changes,
+            final_estimate=final_estimate,
             note="\n".join(text.strip() for text in (note, override_reason) if text.strip()),
         )
         events.proposal_decided(proposal, review=review, verdicts=verdicts, bulk=bulk)
@@ -351,6 +353,7 @@ def proposal_edit_and_approve(
     cleaned = clean_final_changes(proposal, final_changes)
     # Saving the machine's own values is a plain approval, not an override.
     decision = Review.Decision.APPROVED if cleaned == list(proposal.changes) else Review.Decision.EDITED
+    edited = decision == Review.Decision.EDITED
     return _approve(
         proposal=proposal,
         actor=actor,
@@ -359,6 +362,7 @@ def proposal_edit_and_approve(
         confirm_warnings=confirm_warnings,
         override_reason=override_reason,
         note=note,
+        final_estimate=audience_edits.edited_estimate(proposal, cleaned) if edited else None,
     )
 
 

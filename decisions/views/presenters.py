@@ -212,6 +212,9 @@ def estimate_for(proposal: Proposal, changes: list[dict] | None) -> estimates.Es
     machine = machine_estimate(proposal)
     if changes is None:
         return machine
+    stored = getattr(getattr(proposal, "review", None), "final_estimate", None)
+    if stored:  # re-estimated when decided, where the curves cannot say it (an edited audience)
+        return estimates.Estimate(stored["mean"], stored["low"], stored["high"], stored["p_loss"], reestimated=True)
     return estimates.reestimate(changes, evidence=proposal.evidence, machine_changes=proposal.changes, machine=machine)
 
 

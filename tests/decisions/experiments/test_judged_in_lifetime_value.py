@@ -10,7 +10,7 @@ from django.urls import reverse
 from decisions.audit.actions import REGISTRY, Action
 from decisions.data import experiments, transactions
 from decisions.engine import uplift
-from decisions.experiments import analysing
+from decisions.experiments import analysing, segment_estimates
 from decisions.models import AuditEvent, Experiment
 from objectives.models import Metric, Objective
 from tests.decisions.data.transaction_files import START, csv_of
@@ -154,3 +154,12 @@ def test_analyse_again_is_a_post_and_names_a_test_that_exists(client, test_and_p
     assert client.get(reanalyse_url(test_and_purchases)).status_code == 405
     assert client.post(reverse("decisions:experiment-reanalyse", args=[987654])).status_code == 404
     assert not AuditEvent.objects.filter(action=Action.EXPERIMENT_REANALYSED).exists()
+
+
+def test_an_audience_re_estimated_from_a_test_judged_in_lifetime_value_reads_lifetime_values(
+    lifetime_objective, test_and_purchases
+):
+    analysed = analysing.experiment_analyse(experiment_id=test_and_purchases.pk, settings=SETTINGS)
+    found = segment_estimates.estimate(analysed, {"age": {"min": 18, "max": 70}}, "Offer")
+    assert found.size == CUSTOMERS
+    assert found.per_customer.low > 40  # about two more purchases of about $40 each

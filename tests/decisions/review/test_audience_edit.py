@@ -9,7 +9,8 @@ from decisions import audiences
 from decisions.audit import wording
 from decisions.audit.actions import Action
 from decisions.delivery import outbox as applying
-from decisions.models import Application, AudienceList, AuditEvent, Proposal, Review
+from decisions.experiments import segment_estimates
+from decisions.models import Application, AudienceList, AuditEvent, Experiment, Proposal, Review
 from decisions.reports import weekly
 from decisions.review import audience_edits
 from decisions.review import transitions as reviewing
@@ -127,6 +128,12 @@ def test_tightening_the_audience_approves_it_and_publishes_the_edited_list(
     expected, _ = audiences.members(published.experiment, final["segment"])
     assert published.customer_ids == expected and published.action == MENS
     assert len(expected) < len(audiences.members(published.experiment, SEGMENT)[0])
+    # The row shows what the edited audience was re-estimated to bring (from the test's customers), not the
+    # machine's figure for the wider audience.
+    found = segment_estimates.estimate(published.experiment, final["segment"], MENS)
+    assert proposal.review.final_estimate["mean"] == found.per_send[0]
+    shown = decorate([Proposal.objects.select_related("review").get(pk=proposal.pk)])[0]
+    assert shown.estimate.reestimated and shown.estimate.mean == found.per_send[0] != proposal.expected_mean
 
     event = AuditEvent.objects.get(proposal=proposal, action=Action.PROPOSAL_EDITED)
     assert event.machine_payload["changes"][0]["segment"] == SEGMENT
@@ -144,6 +151,9 @@ def test_choosing_another_action_is_an_edit_too(client, reviewer, proposal):
     assert review.final_changes[0]["to"] == WOMENS and review.final_changes[0]["segment"] == SEGMENT
     shown = decorate([Proposal.objects.select_related("review").get(pk=proposal.pk)])[0]
     assert shown.lines[0]["to"] == WOMENS and shown.lines[0]["machine_to"] == MENS and shown.lines[0]["edited"]
+    experiment = Experiment.objects.get(name=proposal.changes[0]["experiment"])
+    womens = segment_estimates.estimate(experiment, SEGMENT, WOMENS).per_send
+    assert (shown.estimate.mean, shown.estimate.low, shown.estimate.high) == womens
 
 
 def test_saving_the_engine_s_values_is_a_plain_approval(client, reviewer, proposal):
