@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 
 from objectives import guardrails as rules
-from objectives.guardrails import Rule
+from objectives.guardrails import Rule, registry
 from objectives.models import Guardrail, GuardrailVersion, Metric, Objective
 
 
@@ -34,9 +34,15 @@ def guardrail_names() -> dict[int, set[str]]:
     return names
 
 
-def describe_scope(scope: dict) -> str:
+# What an empty scope covers, in the words of what a kind judges (a contact cap judges audiences, not campaigns).
+_EVERY = {"campaign": "all campaigns", "workflow": "all workflows", "audience": "all audiences of tests"}
+
+
+def describe_scope(scope: dict, kind: str | None = None) -> str:
     if not scope:
-        return "all campaigns"
+        judged = registry.kind_named(kind)
+        targets = judged.judged_targets() if judged is not None else ("campaign",)
+        return " and ".join(_EVERY.get(target, f"all {target}s") for target in targets)
     return ", ".join(f"{key} {value}" for key, value in scope.items())
 
 

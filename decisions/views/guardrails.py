@@ -39,7 +39,7 @@ admin_only = roles.role_required(roles.GUARDRAIL_ADMIN)
 
 
 def _describe(guardrail: Guardrail) -> Guardrail:
-    guardrail.scope_text = selectors.describe_scope(guardrail.scope)
+    guardrail.scope_text = selectors.describe_scope(guardrail.scope, guardrail.kind)
     guardrail.params_text = selectors.describe_params(guardrail.params)
     return guardrail
 

@@ -68,6 +68,16 @@ def test_the_list_shows_blocks_warnings_and_last_triggered(client, max_move):
     assert b"Blocks (30 d)" in response.content and "day ago" in response.content.decode()
 
 
+def test_an_unscoped_guardrail_says_it_covers_everything_its_kind_judges(client, max_move):
+    guardrail_create(name="Two a week", kind="contact_cap", params={"max_per_week": 2}, severity="block")
+    guardrail_create(name="No minors", kind="forbidden_audiences", params={"min_attribute": "age", "min_value": 18})
+    client.force_login(viewer())
+    rows = {g.name: g.scope_text for g in client.get(reverse("objectives:guardrails")).context["guardrails"]}
+    assert rows["Two a week"] == "all audiences of tests"
+    assert rows["No minors"] == "all campaigns and all audiences of tests"
+    assert rows["Max move"] == "all campaigns"
+
+
 def test_a_renamed_guardrail_keeps_the_counts_of_its_old_name(client, max_move):
     _proposal(150, verdicts=[{"name": "Max move", "kind": "x", "severity": "block", "passed": False, "message": ""}])
     guardrail_update(guardrail=max_move, name="Largest step", reason="clearer")
