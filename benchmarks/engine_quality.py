@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -653,21 +653,7 @@ def campaign_may_raise(world: sim.World, run: EngineRun, rules: list[Rule], fact
 def _joined(first: sim.SimHistory, second: sim.SimHistory) -> sim.SimHistory:
     """The history with the test's days after it."""
     arrays = {}
-    for name in (
-        "spend",
-        "impressions",
-        "clicks",
-        "platform_conversions",
-        "platform_revenue",
-        "leads",
-        "pipeline_value",
-        "closed_revenue",
-        "budgets",
-        "impression_share",
-        "lost_is_budget",
-        "lost_is_rank",
-        "limited_by_budget",
-    ):
+    for name in (f.name for f in fields(sim.SimHistory) if f.name != "dates"):
         a, b = getattr(first, name), getattr(second, name)
         arrays[name] = None if a is None or b is None else np.concatenate([a, b], axis=1)
     return sim.SimHistory(dates=first.dates + second.dates, **arrays)
