@@ -28,8 +28,8 @@ def mix_world(*, seed: int = 7, weeks: int = 104):
 
 
 def first_monday(end: dt.date, weeks: int) -> dt.date:
-    last_monday = end - dt.timedelta(days=end.weekday() + 7)  # the last full week before `end`
-    return last_monday - dt.timedelta(weeks=weeks - 1)
+    last_sunday = end - dt.timedelta(days=(end.weekday() + 1) % 7)  # the last full week ends on or before `end`
+    return last_sunday - dt.timedelta(days=6, weeks=weeks - 1)
 
 
 @transaction.atomic
@@ -54,11 +54,14 @@ def seed_mix_world(
             )
             campaigns.append((campaign, c, share))
     rows = []
-    for week in range(weeks):
+    # Daily rows run on to `end` at the last week's spend: the days after the last full week have no total yet
+    # (the model leaves them out), but a campaign that stopped reporting days ago would read as missing data.
+    partial = (end - (start + dt.timedelta(weeks=weeks))).days + 1 if daily else 0
+    for week in range(weeks + (partial > 0)):
         monday = start + dt.timedelta(weeks=week)
         for campaign, c, share in campaigns:
-            amount = world.spend[week, c] * share
-            days = range(7) if daily else range(1)
+            amount = world.spend[min(week, weeks - 1), c] * share
+            days = range(partial if week == weeks else 7) if daily else range(1)
             for offset in days:
                 spend = amount / 7 if daily else amount
                 # The platforms' own conversion counts (one per $40): evidence for the guardrails that ask for

@@ -8,7 +8,7 @@ from django.db.models import Sum
 from decisions.audit.actions import Action
 from decisions.demo.mix import raise_total_cap_for_new_campaigns, seed_mix_world
 from decisions.demo.seed import demo_seed
-from decisions.models import AuditEvent, Campaign
+from decisions.models import AuditEvent, Campaign, DailyMetric, DailyTotal
 from objectives.models import Guardrail
 
 pytestmark = pytest.mark.django_db
@@ -38,3 +38,15 @@ def test_a_cap_already_above_the_total_is_left_alone():
     assert raise_total_cap_for_new_campaigns() is None
     assert _cap().params["amount"] == before
     assert not AuditEvent.objects.filter(action=Action.GUARDRAIL_UPDATED).exists()
+
+
+def test_daily_rows_run_to_the_last_day_while_totals_cover_full_weeks_only():
+    thursday = dt.date(2026, 11, 26)
+    world, campaigns = seed_mix_world(end=thursday, weeks=20, daily=True)
+    last_row = DailyMetric.objects.filter(campaign__in=campaigns).latest("date").date
+    assert last_row == thursday  # no days missing before yesterday: data health has nothing to flag
+    last_total = DailyTotal.objects.latest("date").date
+    assert last_total == dt.date(2026, 11, 16) and last_total + dt.timedelta(days=6) < thursday
+    assert DailyTotal.objects.count() == 20
+    days = DailyMetric.objects.filter(campaign=campaigns[0]).count()
+    assert days == 20 * 7 + 4  # four days of the week that has no total yet
