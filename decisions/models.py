@@ -405,7 +405,7 @@ class Proposal(models.Model):
             # decision: read from this small index alone rather than from 100,000 wide rows.
             models.Index(
                 fields=["expires_at"],
-                include=["expected_mean", "id"],
+                include=["expected_mean", "id", "expected_per"],
                 condition=Q(status="pending"),
                 name="proposal_pending_value_idx",
             ),

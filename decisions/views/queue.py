@@ -150,15 +150,22 @@ def _bulk_approvable(proposal: Proposal, guard: Guard | None = None) -> bool:
 
 
 def waiting_value(*, now: dt.datetime | None = None, unit: formatting.Unit = formatting.MONEY) -> dict:
-    """The expected weekly value of every proposal that can still be decided, and how much expires soon: one query."""
+    """The expected weekly value of every proposal that can still be decided, and how much expires soon: one query.
+    Proposals valued otherwise (an audience action: per send, maybe in another metric) are counted, not summed:
+    adding a send's value to weeks' would say nothing true."""
     now = now or timezone.now()
+    weekly = Q(expected_per="week")
     soon = Q(expires_at__lte=now + EXPIRING_SOON)
     totals = selectors.queue_proposals(now=now).aggregate(
-        total=Sum("expected_mean"), expiring=Sum("expected_mean", filter=soon), count=Count("pk")
+        total=Sum("expected_mean", filter=weekly),
+        expiring=Sum("expected_mean", filter=weekly & soon),
+        count=Count("pk"),
+        weekly=Count("pk", filter=weekly),
     )
     total, expiring = totals["total"] or 0.0, totals["expiring"] or 0.0
     return {
         "count": totals["count"],
+        "not_weekly": totals["count"] - totals["weekly"],
         "total": total,
         "total_text": unit.amount(total),
         "expiring": expiring,

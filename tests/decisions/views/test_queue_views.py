@@ -208,3 +208,12 @@ def test_the_proposal_page_is_read_only(client, reviewer, method):
     proposal = ProposalFactory()
     assert getattr(client, method)(url("proposal", proposal.pk)).status_code == 405
     assert Proposal.objects.get(pk=proposal.pk).status == Proposal.Status.PENDING
+
+
+def test_the_value_waiting_sums_weekly_values_and_counts_per_send_ones_apart(client, reviewer):
+    ProposalFactory(expected_mean=700.0)
+    ProposalFactory(expected_mean=300.0)
+    # An audience action is valued for one send, here in another metric: it is counted, never added to weeks.
+    ProposalFactory(expected_mean=95_000.0, expected_per="send", expected_metric="closed_revenue")
+    text = client.get("/queue/waiting/").content.decode()
+    assert "$1,000/week</strong> of expected value waiting in 3 proposals (1 valued per send, not in this sum)" in text
