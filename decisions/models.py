@@ -135,6 +135,9 @@ class ImportRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # Kept so the sweep can queue the import again as it was asked for.
     create_campaigns = models.BooleanField(default=False)
+    # The importer's own options, kept for the same reason: an experiment's name, control arm and the test it
+    # follows up ({"name": …, "control": …, "follows": …}).
+    options = models.JSONField(default=dict, blank=True)
     # Which importer reads the file: daily performance, or a CRM deals export (decisions/data/deal_figures.py).
     kind = models.CharField(
         max_length=16,

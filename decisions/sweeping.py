@@ -97,8 +97,8 @@ def stuck_work_sweep(*, now: dt.datetime | None = None) -> Swept:
 
 
 def _requeue_or_fail(work, *, now: dt.datetime, requeued: list[int], failed: list[int]) -> None:
-    # An experiment upload is imported within its request and its file is not kept: nothing to queue again.
-    may_requeue = not (isinstance(work, ImportRun) and work.kind == "experiment")
+    # An upload imported within its request kept no file: a task queued again would have nothing to read.
+    may_requeue = not (isinstance(work, ImportRun) and not work.stored_path)
     if work.requeued_at is None and may_requeue:
         if _requeue(work, now=now):
             requeued.append(work.pk)
@@ -136,6 +136,11 @@ def _task_of(work) -> tuple:
         from decisions.data.tasks import import_transactions_file
 
         return import_transactions_file, (work.pk,)
+    if work.kind == "experiment":
+        # Its name, control arm and earlier test are kept on the run (ImportRun.options); the task reads them there.
+        from decisions.data.tasks import import_experiment_file
+
+        return import_experiment_file, (work.pk,)
     return import_performance_file, (work.pk, work.create_campaigns)
 
 

@@ -348,9 +348,10 @@ def _queue_analysis(experiment_id: int) -> None:
 
 
 def experiment_run_execute(
-    *, run: ImportRun, stream: BinaryIO, name: str, control: str, follows: str = ""
+    *, run: ImportRun, name: str, control: str, follows: str = "", stream: BinaryIO | None = None
 ) -> ExperimentImportOutcome:
-    """Import the upload's test, keeping its run's status and problems up to date (as the other uploads do)."""
+    """Import the upload's test from `stream`, or from the run's stored file (a queued upload), keeping its run's
+    status and problems up to date (as the other uploads do)."""
     return importing.run_execute(
         run,
         stream,

@@ -976,6 +976,7 @@ def import_run_create(
     stored_path: str = "",
     create_campaigns: bool = False,
     kind: str = "performance",
+    options: dict | None = None,
 ):
     return ImportRun.objects.create(
         filename=Path(filename).name[:255] or "upload.csv",
@@ -985,6 +986,7 @@ def import_run_create(
         stored_path=stored_path,
         create_campaigns=create_campaigns,
         kind=kind,
+        options=options or {},
     )
 
 

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from decisions.data import deal_figures, importing
+from decisions.data import deal_figures, experiments, importing
 from decisions.models import ImportRun
 
 
@@ -38,6 +38,23 @@ def import_transactions_file(import_run_id: int) -> str:
     if run is None or run.is_finished:
         return "skipped"
     transactions.transaction_run_execute(run=run)
+    return run.status
+
+
+@shared_task(name="decisions.tasks.import_experiment_file")
+def import_experiment_file(import_run_id: int) -> str:
+    """Import an uploaded test with the name, control arm and earlier test kept on its run (so that the sweep
+    queues it again as it was asked for); safe to run twice, as above."""
+    run = ImportRun.objects.select_related("uploaded_by").filter(pk=import_run_id).first()
+    if run is None or run.is_finished:
+        return "skipped"
+    options = run.options or {}
+    experiments.experiment_run_execute(
+        run=run,
+        name=options.get("name", ""),
+        control=options.get("control", ""),
+        follows=options.get("follows", ""),
+    )
     return run.status
 
 

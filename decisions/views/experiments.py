@@ -1,5 +1,6 @@
 """Experiments: the list, one test's page (arms, balance, audiences with their uplift, the actions' names and
-copy), the upload, and the page that follows one upload."""
+copy), the upload (imported within the request up to IMPORT_INLINE_MAX_BYTES, by a Celery task above it), and
+the page that follows one upload."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,9 +13,11 @@ from django.views.decorators.http import require_GET, require_POST
 from decisions import access as roles
 from decisions.data import experiments as experiment_import
 from decisions.data import importing
+from decisions.data.tasks import import_experiment_file
 from decisions.experiments import follow_ups, presenting, services
 from decisions.experiments import lists as audience_lists
 from decisions.models import Experiment, ExperimentAction, ImportRun
+from decisions.queueing import WORKERS_AWAY
 from objectives import formatting
 
 LIST_TEMPLATE = "decisions/experiments.html"
@@ -48,18 +51,22 @@ def experiment_import_upload(request: HttpRequest) -> HttpResponse:
     if upload is None or not name or not control:
         error = "Choose the test's CSV file, give the experiment a name and say which arm is the control."
         return _render_list(request, status=400, form_error=error, values=values)
+    dry_run = request.POST.get("dry_run") == "on"
     if upload.size > settings.IMPORT_INLINE_MAX_BYTES:
-        error = (
-            f"Files above {settings.IMPORT_INLINE_MAX_BYTES // 1024:,} KB are imported with "
-            "python manage.py import_experiment FILE.csv --name NAME --control ARM."
+        # Kept with the file on the run, not only in the task's arguments: the sweep queues it again as asked.
+        run, publication = importing.upload_queue(
+            upload, actor=request.user, dry_run=dry_run, kind="experiment", task=import_experiment_file, options=values
         )
-        return _render_list(request, status=400, form_error=error, values=values)
+        if publication.reached_broker is False:
+            messages.warning(request, f"{run.filename}: {WORKERS_AWAY}")
+        return redirect("decisions:experiment-import-run", pk=run.pk)
     run = importing.import_run_create(
         filename=upload.name,
         size_bytes=upload.size,
         actor=request.user,
-        dry_run=request.POST.get("dry_run") == "on",
+        dry_run=dry_run,
         kind="experiment",
+        options=values,
     )
     with upload.open("rb") as stream:
         outcome = experiment_import.experiment_run_execute(
@@ -73,8 +80,15 @@ def experiment_import_upload(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def experiment_import_run(request: HttpRequest, pk: int) -> HttpResponse:
-    run = get_object_or_404(ImportRun.objects.select_related("uploaded_by"), pk=pk, kind="experiment")
-    return render(request, RUN_TEMPLATE, {"run": run})
+    run = importing.with_live_progress(
+        get_object_or_404(ImportRun.objects.select_related("uploaded_by"), pk=pk, kind="experiment")
+    )
+    experiment = None
+    if run.status == ImportRun.Status.SUCCEEDED and not run.dry_run:
+        experiment = Experiment.objects.filter(import_run=run).only("pk", "name").first()
+    context = {"run": run, "experiment": experiment}
+    template = f"{RUN_TEMPLATE}#run-status" if request.htmx else RUN_TEMPLATE
+    return render(request, template, context)
 
 
 def _render_experiment(request: HttpRequest, experiment: Experiment, *, status: int = 200, errors=None):

@@ -159,11 +159,33 @@ def test_the_analysis_of_a_stored_test_covers_every_customer_and_checks_the_rand
     assert experiment.analysis["metric"] == "closed_revenue"
 
 
-def test_an_experiment_upload_left_running_is_failed_not_queued_as_another_import():
-    run = ImportRun.objects.create(filename="t.csv", kind="experiment", status=ImportRun.Status.RUNNING)
+def test_an_upload_imported_in_its_request_that_died_is_failed_at_once(monkeypatch):
+    # It kept no file: a task queued again would have nothing to read.
+    published = []
+    monkeypatch.setattr(sweeping, "queue_follow_up", lambda task, *args: published.append((task.name, args)) or True)
+    for kind in ("experiment", "performance", "transactions"):
+        run = ImportRun.objects.create(filename="t.csv", kind=kind, status=ImportRun.Status.RUNNING)
+        long_ago = timezone.now() - dt.timedelta(days=1)
+        ImportRun.objects.filter(pk=run.pk).update(created_at=long_ago, heartbeat_at=long_ago)
+        swept = sweeping.stuck_work_sweep()
+        assert swept.imports_failed == [run.pk] and swept.imports_requeued == []
+        run.refresh_from_db()
+        assert run.status == ImportRun.Status.FAILED
+    assert published == []
+
+
+def test_an_experiment_upload_left_running_is_queued_again_with_its_own_task_then_failed(monkeypatch):
+    published = []
+    monkeypatch.setattr(sweeping, "queue_follow_up", lambda task, *args: published.append((task.name, args)) or True)
+    run = ImportRun.objects.create(
+        filename="t.csv", kind="experiment", status=ImportRun.Status.RUNNING, stored_path="/var/imports/stored.csv"
+    )
     long_ago = timezone.now() - dt.timedelta(days=1)
     ImportRun.objects.filter(pk=run.pk).update(created_at=long_ago, heartbeat_at=long_ago)
     swept = sweeping.stuck_work_sweep()
-    assert swept.imports_failed == [run.pk] and swept.imports_requeued == []
+    assert swept.imports_requeued == [run.pk] and swept.imports_failed == []
+    assert published == [("decisions.tasks.import_experiment_file", (run.pk,))]  # never the performance import
+    swept = sweeping.stuck_work_sweep(now=timezone.now() + dt.timedelta(days=1))
+    assert swept.imports_failed == [run.pk] and len(published) == 1
     run.refresh_from_db()
     assert run.status == ImportRun.Status.FAILED
