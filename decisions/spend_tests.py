@@ -64,6 +64,14 @@ def returns_on(proposal: Proposal) -> dt.date | None:
     return start + dt.timedelta(days=days_of(proposal) + 1) if start else None
 
 
+def has_returned(proposal: Proposal) -> bool:
+    """Whether the test's return went out: the proposal stays applied (the return was what was approved) with a
+    ROLLBACK row beside it, so a manual rollback has nothing left to undo."""
+    return Application.objects.filter(
+        proposal=proposal, direction=ROLLBACK, proposal__status=Proposal.Status.APPLIED
+    ).exists()
+
+
 def _returned(proposal: Proposal) -> Application | None:
     rows = [a for a in proposal.applications.all() if a.direction == ROLLBACK]
     return min(rows, key=lambda a: a.pk) if rows else None
@@ -123,7 +131,7 @@ def spend_test_end(*, proposal: Proposal, today: dt.date | None = None) -> list[
     today = today or timezone.localdate()
     with transaction.atomic():
         locked = Proposal.objects.select_for_update().filter(pk=proposal.pk, status=Proposal.Status.APPLIED).first()
-        if locked is None or Application.objects.filter(proposal=locked, direction=ROLLBACK).exists():
+        if locked is None or has_returned(locked):
             return []
         applied = outbox.succeeded_applies(locked)
         rows = [outbox.rollback_create(undoing=row, changes=kinds.inverse(row.changes)) for row in applied]

@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from decisions import access as roles
-from decisions import audit, targets
+from decisions import audit, spend_tests, targets
 from decisions.audit import events
 from decisions.delivery import outbox as applying
 from decisions.experiments.facts import audience_facts
@@ -587,9 +587,8 @@ def proposal_rollback(*, proposal: Proposal, actor, reason: str) -> Application:
     if not reason.strip():
         raise InvalidDecision("Write why this change is rolled back.")
     applied = applying.succeeded_applies(proposal)  # one row per platform the change reached
-    returned = Application.objects.filter(proposal=proposal, direction=Application.Direction.ROLLBACK)
-    if returned.filter(proposal__status=Proposal.Status.APPLIED).exists():
-        # A spend test's scheduled return already went out (decisions/spend_tests.py): nothing is left to undo.
+    if proposal.kind == kinds.SPEND_TEST.name and spend_tests.has_returned(proposal):
+        # Its scheduled return already went out (decisions/spend_tests.py): nothing is left to undo.
         raise InvalidTransition("This change was already returned (its spend test ended): nothing to roll back.")
     if not applied or not Proposal.objects.filter(pk=proposal.pk, status=Proposal.Status.APPLIED).update(
         status=Proposal.Status.ROLLED_BACK
