@@ -60,6 +60,39 @@ def matches(segment: dict, attributes: dict) -> bool:
     return all(holds(condition, attributes.get(name)) for name, condition in segment.items())
 
 
+# --- an audience in words (the pages, guardrail verdicts, the audit log) ----------------------------------------
+
+
+def _number_text(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def attribute_label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def condition_words(name: str, condition) -> str:
+    """ "age 23 or more", "days since purchase under 170", "age 23 to under 40", "region is North or East"."""
+    label = attribute_label(name)
+    if isinstance(condition, dict):
+        low, high = condition.get("min"), condition.get("max")
+        if low is not None and high is not None:
+            return f"{label} {_number_text(low)} to under {_number_text(high)}"
+        if low is not None:
+            return f"{label} {_number_text(low)} or more"
+        return f"{label} under {_number_text(high)}"
+    values = list(condition)
+    said = values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"
+    return f"{label} is {said}"
+
+
+def segment_words(segment: dict) -> str:
+    if not segment:
+        return "Everyone"
+    said = " and ".join(condition_words(name, condition) for name, condition in segment.items())
+    return said[0].upper() + said[1:]
+
+
 def live_list(experiment: Experiment, segment: dict) -> AudienceList | None:
     return AudienceList.objects.filter(
         experiment=experiment, segment_key=segment_key(segment), withdrawn_at__isnull=True

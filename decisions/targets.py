@@ -146,8 +146,6 @@ class AudienceTarget:
         return (fields.AUDIENCE_TARGET, str(change.get("experiment")), audiences.segment_key(segment))
 
     def values(self, changes: list[dict], *, lock: bool) -> dict[Ref, dict]:
-        from decisions.experiments.presenting import segment_words  # the pages' wording; imports the engine
-
         names = sorted({str(c.get("experiment")) for c in changes})
         tests = Experiment.objects.filter(name__in=names).order_by("pk")
         if lock:
@@ -162,7 +160,7 @@ class AudienceTarget:
             key = self.ref(change)
             found[key] = {
                 "experiment": test.name,
-                "name": segment_words(change.get("segment") or {}),
+                "name": audiences.segment_words(change.get("segment") or {}),
                 "platform": AUDIENCE_PLATFORM,
                 "action": live.get((test.pk, key[2]), test.control_arm),
             }

@@ -35,7 +35,7 @@ def format_change(
     identity = change.get("campaign") or change.get("workflow_id") or "?"
     name = (names or {}).get(identity) or change.get("name") or identity
     if fields.target_of(change) == fields.AUDIENCE_TARGET:
-        from decisions.experiments.presenting import segment_words  # the pages' wording; imports the engine
+        from decisions.audiences import segment_words  # imports the audit events, which import this module
 
         segment = change.get("segment") if isinstance(change.get("segment"), dict) else {}
         name = f"{change.get('experiment')}, {segment_words(segment)}"

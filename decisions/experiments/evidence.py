@@ -3,6 +3,7 @@ every action and the outcome of every arm in it, and its uplift curve (drawn lik
 
 from __future__ import annotations
 
+from decisions import audiences
 from decisions.experiments import presenting
 from decisions.review import kinds
 from objectives import formatting
@@ -25,9 +26,9 @@ def audience_evidence(proposal, names: dict) -> dict | None:
     return {
         "experiment": data.get("experiment"),
         "experiment_id": data.get("experiment_id"),
-        "words": presenting.segment_words(data.get("segment") or {}),
+        "words": audiences.segment_words(data.get("segment") or {}),
         "conditions": [
-            presenting.condition_words(attribute, condition)
+            audiences.condition_words(attribute, condition)
             for attribute, condition in (data.get("segment") or {}).items()
         ],
         "size": data.get("size", 0),

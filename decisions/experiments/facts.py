@@ -35,8 +35,6 @@ def audience_facts(
         if missing:
             cache.update(audience_facts(missing, rules=rules))
         return {i: cache[i] for i in ids if i in cache}
-    from decisions.experiments.presenting import segment_words  # the pages' wording; imports the engine
-
     names = sorted({str(c.get("experiment")) for c in wanted})
     tests = {t.name: t for t in Experiment.objects.filter(name__in=names).prefetch_related("actions")}
     live = audiences.live_actions(tests.values())
@@ -52,7 +50,7 @@ def audience_facts(
         other_lists, customers = contacts(test, segment) if count else ({}, 0)
         found[targets.checker_id(change)] = guardrails.AudienceFacts(
             external_id=targets.checker_id(change),
-            name=segment_words(segment),
+            name=audiences.segment_words(segment),
             experiment=test.name,
             segment=segment,
             control=test.control_arm,

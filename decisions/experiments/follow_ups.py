@@ -23,11 +23,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from decisions import audiences
+from decisions.audiences import segment_words
 from decisions.audit import events
 from decisions.engine import segment_uplift
 from decisions.experiments import analysing, segment_estimates
 from decisions.experiments.lists import in_sentence
-from decisions.experiments.presenting import segment_words
 from decisions.models import Experiment, Proposal, Review
 from decisions.review import kinds
 from objectives import formatting

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from decisions.experiments.presenting import segment_words
+from decisions.audiences import segment_words
 from decisions.models import AudienceList, Experiment, ExperimentAction, Proposal
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from decisions.audiences import attribute_label, segment_words
 from decisions.engine import uplift
 from decisions.experiments import analysing
 from decisions.models import Experiment
@@ -13,39 +14,9 @@ from objectives import formatting
 CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 320, 160, 8
 
 
-def _number_text(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0").rstrip(".")
-
-
 def p_loss_words(p_loss: float) -> str:
     """A chance in percent; below 0.1% says so, rather than a "0.0%" that reads as impossible."""
     return "under 0.1%" if p_loss < 0.001 else formatting.percent(p_loss)
-
-
-def _label(name: str) -> str:
-    return name.replace("_", " ")
-
-
-def condition_words(name: str, condition) -> str:
-    """ "age 23 or more", "days since purchase under 170", "age 23 to under 40", "region is North or East"."""
-    label = _label(name)
-    if isinstance(condition, dict):
-        low, high = condition.get("min"), condition.get("max")
-        if low is not None and high is not None:
-            return f"{label} {_number_text(low)} to under {_number_text(high)}"
-        if low is not None:
-            return f"{label} {_number_text(low)} or more"
-        return f"{label} under {_number_text(high)}"
-    values = list(condition)
-    said = values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"
-    return f"{label} is {said}"
-
-
-def segment_words(segment: dict) -> str:
-    if not segment:
-        return "Everyone"
-    said = " and ".join(condition_words(name, condition) for name, condition in segment.items())
-    return said[0].upper() + said[1:]
 
 
 def curve_points(points: list, low: float, high: float) -> str:
@@ -162,7 +133,7 @@ def balance_rows(experiment: Experiment, names: dict) -> list[BalanceRow]:
         return []
     return [
         BalanceRow(
-            name=_label(a["name"]),
+            name=attribute_label(a["name"]),
             kind="number" if a["numeric"] else "category",
             p_value=f"{a['p_value']:.3f}" if a["p_value"] >= 0.001 else "< 0.001",
             difference=f"{a['largest_difference']:.2f}",

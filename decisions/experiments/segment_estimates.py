@@ -91,8 +91,8 @@ def edit_summary(proposal, changes: list[dict]) -> dict:
     words = {
         "audience": True,
         "missing": False,
-        "segment": _segment_words(change.get("segment") or {}),
-        "segment_in_sentence": in_sentence(_segment_words(change.get("segment") or {})),
+        "segment": audiences.segment_words(audiences.canonical(change.get("segment") or {})),
+        "segment_in_sentence": in_sentence(audiences.segment_words(audiences.canonical(change.get("segment") or {}))),
         "action": names.get(str(change.get("to")), change.get("to")),
         "compared": names.get(action, action),
         "control": names.get(experiment.control_arm, experiment.control_arm),
@@ -117,12 +117,6 @@ def edit_summary(proposal, changes: list[dict]) -> dict:
             "control_customers": d.control,
         }
     return words
-
-
-def _segment_words(segment: dict) -> str:
-    from decisions.experiments.presenting import segment_words
-
-    return segment_words(audiences.canonical(segment))
 
 
 def _differs(change: dict, machine: dict) -> bool:

@@ -23,9 +23,10 @@ from django.utils import timezone
 from scipy import stats
 
 from decisions import audiences
+from decisions.audiences import segment_words
 from decisions.engine import proposing, uplift
 from decisions.experiments import analysing
-from decisions.experiments.presenting import p_loss_words, segment_words
+from decisions.experiments.presenting import p_loss_words
 from decisions.models import Experiment, Proposal
 from objectives import formatting
 from objectives.guardrails import fields

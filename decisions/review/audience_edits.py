@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from decisions import audiences
-from decisions.experiments.presenting import condition_words
+from decisions.audiences import condition_words
 from decisions.models import Experiment
 
 
