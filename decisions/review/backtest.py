@@ -110,6 +110,23 @@ def _checked_changes(changes: list[dict]) -> list[guardrails.Change]:
     return targets.checked_changes(changes, from_now=False)
 
 
+def _checker(changes: list[dict], created_at, *, campaigns, workflows, seen: dict):
+    """check(rules) → the verdicts of these rules on one past proposal (none for no rules); its audiences' facts
+    are read once per audience over the whole backtest (`seen`)."""
+    checked = _checked_changes(changes)
+    audiences = audience_facts(changes, cache=seen)
+    today = timezone.localdate(created_at)
+
+    def check(rules: list) -> list[guardrails.Verdict]:
+        if not rules:
+            return []
+        return guardrails.check(
+            checked, rules=rules, campaigns=campaigns, today=today, workflows=workflows, audiences=audiences
+        )
+
+    return check
+
+
 def _split_rules(candidate: guardrails.Rule, replaces: str | None) -> tuple[list, list]:
     """(today's rules the edit leaves alone, the rule it replaces — none for a new guardrail)."""
     current = objective_selectors.active_rules()
@@ -146,28 +163,10 @@ def backtest(
     rows: list[BacktestRow] = []
     seen: dict = {}  # audience facts read once per audience
     for pk, created_at, status, changes in proposals.iterator(chunk_size=2000):
-        checked = _checked_changes(changes)
-        audiences = audience_facts(changes, cache=seen)
-        today = timezone.localdate(created_at)
+        check = _checker(changes, created_at, campaigns=campaigns, workflows=workflows, seen=seen)
         # The rules the edit leaves alone are checked once per proposal, not once per side:
         # a total budget cap adds up every campaign in its scope each time it is checked.
-        unchanged = guardrails.check(
-            checked, rules=others, campaigns=campaigns, today=today, workflows=workflows, audiences=audiences
-        )
-        old = (
-            guardrails.check(
-                checked, rules=replaced, campaigns=campaigns, today=today, workflows=workflows, audiences=audiences
-            )
-            if replaced
-            else []
-        )
-        new = (
-            guardrails.check(
-                checked, rules=added, campaigns=campaigns, today=today, workflows=workflows, audiences=audiences
-            )
-            if added
-            else []
-        )
+        unchanged, old, new = check(others), check(replaced), check(added)
         before, after = outcome(unchanged + old), outcome(unchanged + new)
         total += 1
         blocked += after == "block"
@@ -273,30 +272,8 @@ def backtest_policy(
     failing_by_rule: Counter[tuple[str, str]] = Counter()
     seen: dict = {}  # audience facts read once per audience
     for pk, created_at, status, changes in _recent_proposals(days=days, now=now).iterator(chunk_size=2000):
-        checked = _checked_changes(changes)
-        audiences = audience_facts(changes, cache=seen)
-        today = timezone.localdate(created_at)
-        common = (
-            guardrails.check(
-                checked, rules=kept, campaigns=campaigns, today=today, workflows=workflows, audiences=audiences
-            )
-            if kept
-            else []
-        )
-        old = (
-            guardrails.check(
-                checked, rules=dropped, campaigns=campaigns, today=today, workflows=workflows, audiences=audiences
-            )
-            if dropped
-            else []
-        )
-        new = (
-            guardrails.check(
-                checked, rules=added, campaigns=campaigns, today=today, workflows=workflows, audiences=audiences
-            )
-            if added
-            else []
-        )
+        check = _checker(changes, created_at, campaigns=campaigns, workflows=workflows, seen=seen)
+        common, old, new = check(kept), check(dropped), check(added)
         before, after = outcome(common + old), outcome(common + new)
         failing = [verdict for verdict in common + new if not verdict.passed]
         failing_by_rule.update((verdict.name, verdict.severity) for verdict in failing)
